@@ -1,0 +1,156 @@
+# hypertest: one non-recursive build for the tools, libht, the tests.
+#
+#   make                 build libht (build/libht.a) and every tool into bin/
+#   make check           install missing packages (as root), build, run all tests
+#   make check SANITIZE=1  the same under ASan + UBSan (CI does this)
+#   make demo            build, then run examples/shop on the local provider
+#   make bench           run the benchmarks under bench/ and print their figures
+#   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall | clean
+#
+# Knobs: CC, CFLAGS, LDFLAGS, WERROR=1 (on when CI is set), SANITIZE=1 (on
+# when CI is set), V=1 for full command lines, TESTS='t0001 unit-jsonl' to
+# run only some tests.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+DATADIR   ?= $(PREFIX)/share
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+ifneq ($(CI),)
+WERROR   ?= 1
+SANITIZE ?= 1
+endif
+
+# Sanitized objects and binaries live apart so that the two builds never mix.
+ifeq ($(SANITIZE),1)
+O         := build/san
+else
+O         := build/std
+endif
+BIN       := $(if $(filter 1,$(SANITIZE)),$(O)/bin,bin)
+
+# Dependencies: pkg-config name -> Debian package that provides it.
+_deps := libcurl:libcurl4-openssl-dev libcrypto:libssl-dev libarchive:libarchive-dev \
+         zlib:zlib1g-dev jansson:libjansson-dev libmicrohttpd:libmicrohttpd-dev
+_goals := $(or $(MAKECMDGOALS),all)
+ifneq ($(filter-out clean uninstall deps,$(_goals)),)
+ifeq ($(filter check demo deps,$(_goals)),)
+$(foreach d,$(_deps),$(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(d))) && echo y),,\
+  $(error missing library '$(word 1,$(subst :, ,$(d)))': install the Debian package '$(word 2,$(subst :, ,$(d)))' (or run scripts/install-deps as root))))
+endif
+endif
+_pkgs     := $(foreach d,$(_deps),$(word 1,$(subst :, ,$(d))))
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(_pkgs) 2>/dev/null)
+DEP_LIBS   = $(shell $(PKG_CONFIG) --libs $(_pkgs) 2>/dev/null)
+
+comma     := ,
+SAN_FLAGS := -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wcast-align -Wwrite-strings -Wvla -Wnull-dereference \
+             -Wundef -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(if $(filter 1,$(WERROR)),-Werror) \
+             $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS)) \
+             -DHT_VERSION='"$(VERSION)"' -MMD -MP $(DEP_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS)) $(LDFLAGS)
+LIBS       = $(DEP_LIBS) -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Sources are found, not listed: a new file in lib/ or providers/ joins libht,
+# a new tools/ht-foo.c becomes bin/ht-foo, a new tests/unit/test-foo.c a test.
+LIB_SRC    := $(sort $(wildcard lib/*.c providers/*.c providers/*/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
+LIBHT      := $(O)/libht.a
+TOOL_SRC   := $(sort $(wildcard tools/ht-*.c))
+TOOLS      := $(TOOL_SRC:tools/%.c=$(BIN)/%)
+UNIT_SRC   := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPERS    := $(HELPER_SRC:tests/helpers/%.c=$(O)/tests/%)
+SHELL_TESTS := $(sort $(wildcard tests/t[0-9]*.sh))
+
+.PHONY: all check test demo bench install uninstall clean deps
+all: $(LIBHT) $(TOOLS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBHT): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BIN)/%: $(O)/tools/%.o $(LIBHT)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBHT) $(LIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIBHT)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBHT) $(LIBS)
+
+$(O)/tests/%: $(O)/tests/helpers/%.o $(LIBHT)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBHT) $(LIBS)
+
+# The preload library that makes writes fail, for I/O error tests.
+$(O)/tests/failwrite.so: tests/helpers/failwrite.c.in
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -fPIC -O2 -x c -o $@ $< -ldl
+
+deps:
+	@scripts/install-deps
+
+# check: set up the machine, build, run every test, end with "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory _check
+
+.PHONY: _check
+_check: all $(UNIT_BIN) $(HELPERS) $(if $(wildcard tests/helpers/failwrite.c.in),$(O)/tests/failwrite.so)
+	@HT_BIN="$(CURDIR)/$(BIN)" HT_TEST_HELPERS="$(CURDIR)/$(O)/tests" HT_SRC="$(CURDIR)" \
+	  tests/run-tests $(O)/test-results $(if $(TESTS),$(TESTS),$(UNIT_BIN) $(SHELL_TESTS))
+
+test: _check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -C examples/shop HT_BIN="$(CURDIR)/$(BIN)" demo
+
+bench: all
+	@for b in bench/*.sh; do echo "== $$b"; HT_BIN="$(CURDIR)/$(BIN)" sh $$b || exit 1; done
+
+hypertest.pc: Makefile
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: libht' 'Description: hypertest shared library' 'Version: $(VERSION)' \
+	  'Requires.private: $(_pkgs)' 'Libs: -L$${libdir} -lht' 'Cflags: -I$${includedir}' >$@.tmp && mv $@.tmp $@
+
+install: all hypertest.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIBHT) $(DESTDIR)$(LIBDIR)/libht.a
+	install -m 644 include/ht/*.h $(DESTDIR)$(INCDIR)/ht/
+	install -m 644 hypertest.pc $(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
+	install -m 644 mk/hypertest.mk $(DESTDIR)$(DATADIR)/hypertest/hypertest.mk
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOL_SRC:.c=)))
+	rm -f $(DESTDIR)$(LIBDIR)/libht.a $(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
+	rm -rf $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest
+
+clean:
+	rm -rf build bin hypertest.pc
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(O)/tools/%.d) $(UNIT_SRC:%.c=$(O)/%.d) $(HELPER_SRC:%.c=$(O)/%.d)
+.SECONDARY:

@@ -1,0 +1,110 @@
+/*
+ * util.h: small pieces every part of libht needs: a growable buffer with a
+ * size limit, SHA-256 digests, random ids, atomic file writes, clocks.
+ *
+ * Ownership: functions returning char * return a new malloc'd string the
+ * caller frees; const char * arguments are borrowed.
+ */
+#ifndef HT_UTIL_H
+#define HT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A growable byte buffer, always NUL-terminated, with a maximum size (0 for
+ * none) so that reading untrusted input cannot take all memory. */
+struct ht_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+#define HT_BUF_INIT { NULL, 0, 0, 0 }
+void ht_buf_init(struct ht_buf *b, size_t max);
+/* Frees what b holds and re-initialises it (keeping max). */
+void ht_buf_release(struct ht_buf *b);
+/* Appends; returns -1 (errno EFBIG) when max would be exceeded, ENOMEM. */
+int ht_buf_add(struct ht_buf *b, const void *p, size_t n);
+int ht_buf_addstr(struct ht_buf *b, const char *s);
+int ht_buf_addf(struct ht_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ht_buf_reset(struct ht_buf *b);
+/* Hands the string to the caller (who frees it) and re-initialises b. */
+char *ht_buf_detach(struct ht_buf *b);
+
+/* Allocation that cannot fail: aborts with a message on out-of-memory. */
+void *ht_xmalloc(size_t n);
+void *ht_xcalloc(size_t n, size_t size);
+void *ht_xrealloc(void *p, size_t n);
+char *ht_xstrdup(const char *s);
+char *ht_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- digests --------------------------------------------------------------- */
+#define HT_SHA256_HEX_LEN 64
+#define HT_DIGEST_LEN (7 + HT_SHA256_HEX_LEN) /* "sha256:" + hex */
+struct ht_sha256 { void *ctx; };
+int ht_sha256_init(struct ht_sha256 *h);
+int ht_sha256_update(struct ht_sha256 *h, const void *p, size_t n);
+/* Writes "sha256:<hex>" and a NUL into out (HT_DIGEST_LEN + 1 bytes) and
+ * frees the context. */
+int ht_sha256_final(struct ht_sha256 *h, char out[HT_DIGEST_LEN + 1]);
+/* Digest of a buffer in "sha256:<hex>" form. */
+int ht_sha256_digest(const void *p, size_t n, char out[HT_DIGEST_LEN + 1]);
+/* Bare lowercase hex digest, as SigV4 payload hashes want. */
+int ht_sha256_hex(const void *p, size_t n, char out[HT_SHA256_HEX_LEN + 1]);
+/* Digest of a whole file; -1 with a message when it cannot be read. */
+int ht_sha256_file(const char *path, char out[HT_DIGEST_LEN + 1]);
+/* 1 when s is a well-formed "sha256:<64 lowercase hex>". */
+int ht_digest_valid(const char *s);
+
+/* --- ids ------------------------------------------------------------------- */
+#define HT_UUID_LEN 36
+/* A random (version 4) UUID from OpenSSL's CSPRNG, lowercase. */
+int ht_uuid4(char out[HT_UUID_LEN + 1]);
+
+/* --- files ----------------------------------------------------------------- */
+/*
+ * Writes data to path atomically: a temporary file in the same directory,
+ * fsync'd, then renamed over path. Never leaves a partial path behind.
+ */
+int ht_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/*
+ * An atomic writer for content produced piece by piece: open gives a FILE*
+ * on a temporary name; commit flushes, syncs and renames it into place;
+ * abort removes it.
+ */
+struct ht_atomic_file {
+	char *path;
+	char *tmp;
+	void *fp; /* FILE * */
+};
+int ht_atomic_open(struct ht_atomic_file *af, const char *path, mode_t mode);
+int ht_atomic_commit(struct ht_atomic_file *af);
+void ht_atomic_abort(struct ht_atomic_file *af);
+/* mkdir -p; mode for the directories it creates. */
+int ht_mkdir_p(const char *path, mode_t mode);
+/* rm -rf; refuses "" and "/". */
+int ht_remove_tree(const char *path);
+/* Reads a whole file into *out (new, NUL-terminated), at most max bytes (0
+ * for no limit). Returns 0, or -1 with errno set (EFBIG when too large). */
+int ht_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Joins two path pieces with one '/'; new string. */
+char *ht_path_join(const char *a, const char *b);
+
+/* --- time ------------------------------------------------------------------ */
+/* Milliseconds of CLOCK_MONOTONIC, for durations and deadlines. */
+int64_t ht_now_ms(void);
+/* Milliseconds since the Unix epoch, for timestamps. */
+int64_t ht_wall_ms(void);
+/* Writes an RFC 3339 UTC time with milliseconds ("2026-11-25T16:24:58.123Z"). */
+void ht_format_time(int64_t wall_ms, char out[32]);
+/* Sleeps for ms milliseconds, going on after signals. */
+void ht_sleep_ms(int64_t ms);
+
+/* --- strings --------------------------------------------------------------- */
+int ht_starts_with(const char *s, const char *prefix);
+int ht_ends_with(const char *s, const char *suffix);
+/* Parses a whole decimal number in [min, max]; -1 when s is not one. */
+int ht_parse_long(const char *s, long min, long max, long *out);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * jsonl.c: reading and writing JSON Lines records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ht/diag.h"
+#include "ht/jsonl.h"
+
+void ht_jsonl_reader_init(struct ht_jsonl_reader *r, FILE *fp, const char *name, size_t max)
+{
+	r->fp = fp;
+	r->name = name;
+	r->lineno = 0;
+	r->max = max ? max : HT_RECORD_MAX;
+	ht_buf_init(&r->line, 0);
+	r->eof = 0;
+}
+
+void ht_jsonl_reader_release(struct ht_jsonl_reader *r)
+{
+	ht_buf_release(&r->line);
+}
+
+/* Returns the offset of the first byte that is not valid UTF-8, or -1. */
+static long utf8_invalid_at(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t k, need;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return (long)i;
+		}
+		if (i + need >= n)
+			return (long)i;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (long)i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return (long)i;
+		i += need + 1;
+	}
+	return -1;
+}
+
+/*
+ * Reads one line into r->line without its newline. Returns 1 for a line
+ * ending in a newline, 2 for a last line without one, 0 at EOF, -2 on a read
+ * error, -3 when the line is longer than max (the rest of it is skipped).
+ */
+static int read_line(struct ht_jsonl_reader *r)
+{
+	char chunk[8192];
+	int too_long = 0;
+
+	ht_buf_reset(&r->line);
+	for (;;) {
+		size_t n;
+
+		if (!fgets(chunk, sizeof(chunk), r->fp)) {
+			if (ferror(r->fp))
+				return -2;
+			r->eof = 1;
+			if (too_long)
+				return -3;
+			return r->line.len ? 2 : 0;
+		}
+		n = strlen(chunk);
+		/* fgets stops at a NUL byte too; the line still counts. */
+		if (!too_long) {
+			size_t add = n && chunk[n - 1] == '\n' ? n - 1 : n;
+
+			if (r->line.len + add > r->max)
+				too_long = 1;
+			else
+				ht_buf_add(&r->line, chunk, add);
+		}
+		if (n && chunk[n - 1] == '\n')
+			return too_long ? -3 : 1;
+	}
+}
+
+int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out)
+{
+	*out = NULL;
+	for (;;) {
+		json_error_t err;
+		json_t *v;
+		long bad;
+		int kind;
+		const char *p;
+
+		if (r->eof)
+			return 0;
+		kind = read_line(r);
+		if (kind == 0)
+			return 0;
+		r->lineno++;
+		if (kind == -2) {
+			ht_error("%s:%zu: cannot read: %s", r->name, r->lineno, strerror(errno));
+			return -2;
+		}
+		if (kind == -3)
+			return ht_error("%s:%zu: record larger than %zu bytes", r->name, r->lineno, r->max);
+		for (p = r->line.data; *p == ' ' || *p == '\t' || *p == '\r'; p++)
+			continue;
+		if (!*p)
+			continue; /* blank line */
+		if (strlen(r->line.data) != r->line.len)
+			return ht_error("%s:%zu: NUL byte in record", r->name, r->lineno);
+		bad = utf8_invalid_at((const unsigned char *)r->line.data, r->line.len);
+		if (bad >= 0)
+			return ht_error("%s:%zu:%ld: invalid UTF-8", r->name, r->lineno, bad + 1);
+		v = json_loadb(r->line.data, r->line.len, JSON_REJECT_DUPLICATES, &err);
+		if (!v) {
+			if (kind == 2)
+				return ht_error("%s:%zu: truncated record (the input ends in the middle of a line): %s",
+						r->name, r->lineno, err.text);
+			return ht_error("%s:%zu:%d: not valid JSON: %s", r->name, r->lineno, err.column, err.text);
+		}
+		if (!json_is_object(v)) {
+			json_decref(v);
+			return ht_error("%s:%zu: expected an object", r->name, r->lineno);
+		}
+		*out = v;
+		return 1;
+	}
+}
+
+int ht_record_write(FILE *fp, json_t *rec, int flush)
+{
+	if (json_dumpf(rec, fp, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || putc('\n', fp) == EOF)
+		return -1;
+	if (flush && fflush(fp) != 0)
+		return -1;
+	return ferror(fp) ? -1 : 0;
+}
+
+json_t *ht_record_new(const char *schema)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "schema", json_string(schema));
+	return o;
+}
+
+int ht_record_check_schema(json_t *rec, const char *want, const char *where)
+{
+	const char *got = ht_json_str(rec, "schema", NULL);
+	const char *slash = strchr(want, '/');
+	size_t stem = slash ? (size_t)(slash - want) : strlen(want);
+
+	if (!got)
+		return ht_error("%s: expected a %s record, got one with no \"schema\"", where, want);
+	/* The same kind and major version: "ht.test/1" accepts "ht.test/1.2". */
+	if (strncmp(got, want, strlen(want)) == 0 &&
+	    (got[strlen(want)] == '\0' || got[strlen(want)] == '.'))
+		return 0;
+	if (strncmp(got, want, stem) == 0 && got[stem] == '/')
+		return ht_error("%s: unsupported version '%s' (this tool reads %s)", where, got, want);
+	return ht_error("%s: expected a %s record, got '%s'", where, want, got);
+}
+
+const char *ht_json_str(json_t *obj, const char *key, const char *dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+long long ht_json_int(json_t *obj, const char *key, long long dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (long long)json_real_value(v);
+	return dflt;
+}
+
+double ht_json_num(json_t *obj, const char *key, double dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+int ht_json_bool(json_t *obj, const char *key, int dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+void ht_json_set_str(json_t *obj, const char *key, const char *val)
+{
+	if (val)
+		json_object_set_new(obj, key, json_string(val));
+}
+
+void ht_json_set_int(json_t *obj, const char *key, long long val)
+{
+	json_object_set_new(obj, key, json_integer(val));
+}

@@ -1,0 +1,183 @@
+# tests/lib.sh: the shell test harness, in the style of git's t/test-lib.sh.
+#
+# A test file sources this, then calls test_expect_success 'title' 'commands'
+# for each case and test_done at the end. Output is TAP, so `prove -j2 tests/`
+# can run the files in parallel; `make check` runs them through
+# tests/run-tests. Each file gets its own scratch directory ($TRASH), removed
+# at the end unless a test failed or HT_TEST_KEEP is set. Servers a test
+# starts are registered with test_cleanup_server and stopped by test_done or
+# when the file exits for any reason.
+#
+# Variables: HT_BIN (the tools), HT_TEST_HELPERS (unit tests, test helpers),
+# HT_SRC (the source tree). HT_TEST_VERBOSE=1 shows each test's commands
+# and output on stderr.
+
+set -u
+: "${HT_SRC:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${HT_BIN:=$HT_SRC/bin}"
+: "${HT_TEST_HELPERS:=$HT_SRC/build/std/tests}"
+PATH="$HT_BIN:$HT_TEST_HELPERS:$PATH"
+export HT_SRC HT_BIN HT_TEST_HELPERS PATH
+# The tests must not see the user's settings.
+unset HT_CONFIG AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+      AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+for _ht_v in $(env | sed -n 's/^\(HT_[A-Z0-9_]*\)=.*/\1/p'); do
+  case $_ht_v in HT_BIN|HT_SRC|HT_TEST_*) ;; *) unset "$_ht_v" ;; esac
+done
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}"
+
+_ht_name=$(basename "$0" .sh)
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/ht-test.$_ht_name.XXXXXX")
+HOME=$TRASH/home; mkdir -p "$HOME"; export HOME
+cd "$TRASH" || exit 1
+_ht_count=0 _ht_failed=0 _ht_pids= _ht_cleanups= _ht_skip_all=
+
+_ht_cleanup() {
+  for _p in $_ht_pids; do kill "$_p" 2>/dev/null; done
+  for _p in $_ht_pids; do
+    _i=0
+    while kill -0 "$_p" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    kill -9 "$_p" 2>/dev/null
+  done
+  _ht_pids=
+  [ -z "$_ht_cleanups" ] || eval "$_ht_cleanups"
+  _ht_cleanups=
+}
+trap '_ht_cleanup' EXIT
+trap '_ht_cleanup; exit 130' INT TERM
+
+say() { echo "# $*"; }
+
+# test_expect_success 'title' 'commands': run commands in a subshell with
+# set -e semantics left to the commands (chain them with &&).
+test_expect_success() {
+  _ht_count=$((_ht_count + 1))
+  if [ -n "${HT_TEST_ONLY:-}" ] && ! echo " $HT_TEST_ONLY " | grep -q " $_ht_count "; then
+    echo "ok $_ht_count - $1 # SKIP not selected"; return 0
+  fi
+  _ht_out="$TRASH/.out.$_ht_count"
+  if ( eval "$2" ) >"$_ht_out" 2>&1 </dev/null; then
+    echo "ok $_ht_count - $1"
+    [ -z "${HT_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$_ht_out" >&2
+  else
+    _ht_failed=$((_ht_failed + 1))
+    echo "not ok $_ht_count - $1"
+    printf '%s\n' "$2" | sed 's/^/#   /'
+    echo "#   output:"
+    tail -n 40 "$_ht_out" | sed 's/^/#   | /'
+  fi
+}
+
+# test_skip 'title' 'reason'
+test_skip() {
+  _ht_count=$((_ht_count + 1))
+  echo "ok $_ht_count - $1 # SKIP $2"
+}
+
+# test_skip_all 'reason': for a file whose prerequisites are missing.
+test_skip_all() {
+  echo "1..0 # SKIP $1"
+  _ht_skip_all=1
+  exit 0
+}
+
+test_done() {
+  _ht_cleanup
+  echo "1..$_ht_count"
+  cd /
+  if [ "$_ht_failed" -eq 0 ] && [ -z "${HT_TEST_KEEP:-}" ]; then
+    rm -rf "$TRASH"
+  else
+    echo "# scratch kept in $TRASH"
+  fi
+  [ "$_ht_failed" -eq 0 ]
+  exit $?
+}
+
+# test_must_fail [CODE] cmd...: the command must fail, by a normal exit (not
+# a signal or a sanitizer report), with exit code CODE when it is given.
+test_must_fail() {
+  _want=
+  case $1 in [0-9]*) _want=$1; shift ;; esac
+  "$@"
+  _rc=$?
+  if [ $_rc -eq 0 ]; then echo "test_must_fail: '$*' succeeded" >&2; return 1; fi
+  if [ $_rc -gt 128 ] || [ $_rc -eq 98 ] || [ $_rc -eq 99 ]; then
+    echo "test_must_fail: '$*' died (exit $_rc)" >&2; return 1
+  fi
+  if [ -n "$_want" ] && [ $_rc -ne "$_want" ]; then
+    echo "test_must_fail: '$*' exited $_rc, expected $_want" >&2; return 1
+  fi
+  return 0
+}
+
+# test_expect_code CODE cmd...: the command must exit with CODE.
+test_expect_code() {
+  _want=$1; shift
+  "$@"
+  _rc=$?
+  [ $_rc -eq "$_want" ] && return 0
+  echo "test_expect_code: '$*' exited $_rc, expected $_want" >&2
+  return 1
+}
+
+# test_cmp EXPECTED ACTUAL
+test_cmp() { diff -u "$1" "$2"; }
+
+# test_grep PATTERN FILE: like grep, but shows the file when it fails.
+test_grep() {
+  if grep -q -e "$1" "$2"; then return 0; fi
+  echo "test_grep: no '$1' in $2:" >&2; sed 's/^/| /' "$2" >&2; return 1
+}
+
+# test_jq FILTER FILE: every record of FILE (JSON Lines) must satisfy FILTER
+# when FILE has one record; with -s, FILTER sees the array of all records.
+test_jq() {
+  if [ "$1" = -s ]; then shift; jq -e -s "$1" "$2" >/dev/null && return 0
+  else jq -e "$1" "$2" >/dev/null && return 0; fi
+  echo "test_jq: '$1' is not true of $2:" >&2; head -c 4000 "$2" | sed 's/^/| /' >&2; return 1
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_port PORT [SECONDS]: waits until something accepts on 127.0.0.1:PORT.
+wait_for_port() {
+  _i=0 _max=$(( ${2:-20} * 10 ))
+  while [ $_i -lt $_max ]; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || \
+       python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1; _i=$((_i + 1))
+  done
+  echo "wait_for_port: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# test_cleanup_server PID: stop this process when the file ends.
+test_cleanup_server() { _ht_pids="$_ht_pids $1"; }
+
+# test_at_end 'commands': run commands when the file ends.
+test_at_end() { _ht_cleanups="$_ht_cleanups
+$1"; }
+
+# start_moto: starts moto_server on a free port of 127.0.0.1 with signature
+# checking on after the first INITIAL actions (default 0), sets MOTO_PORT and
+# MOTO_URL, and stops it at the end.
+start_moto() {
+  command -v moto_server >/dev/null 2>&1 || return 1
+  MOTO_PORT=$(free_port)
+  MOTO_URL=http://127.0.0.1:$MOTO_PORT
+  INITIAL_NO_AUTH_ACTION_COUNT=${1:-0} moto_server -H 127.0.0.1 -p "$MOTO_PORT" \
+    >"$TRASH/moto.log" 2>&1 &
+  test_cleanup_server $!
+  wait_for_port "$MOTO_PORT" 30
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }

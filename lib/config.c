@@ -213,32 +213,32 @@ static int in_section(const char *k, const char *parent)
 }
 
 /* The key to suggest for an unknown name in parent: the closest sibling,
- * else a key of the same name in another section. Borrowed, or NULL. */
+ * else the closest key of another section. Borrowed full path, or NULL. */
 static const char *suggest(const char *parent, const char *name)
 {
 	const struct ht_config_key *k;
 	const char *best = NULL;
 	int best_d = 1000;
 	int limit = (int)strlen(name) / 3;
+	int pass;
 
 	if (limit < 2)
 		limit = 2;
-	for (k = ht_config_keys; k->path; k++) {
-		int d;
+	for (pass = 0; pass < 2; pass++) {
+		for (k = ht_config_keys; k->path; k++) {
+			int d;
 
-		if (!in_section(k->path, parent))
-			continue;
-		d = distance(name, last_segment(k->path));
-		if (d < best_d) {
-			best_d = d;
-			best = k->path;
+			if (in_section(k->path, parent) == (pass == 1))
+				continue;
+			d = distance(name, last_segment(k->path));
+			if (d < best_d) {
+				best_d = d;
+				best = k->path;
+			}
 		}
+		if (best && best_d <= limit)
+			return best;
 	}
-	if (best && best_d <= limit)
-		return *parent ? last_segment(best) : best;
-	for (k = ht_config_keys; k->path; k++)
-		if (strcasecmp(last_segment(k->path), name) == 0)
-			return k->path;
 	return NULL;
 }
 
@@ -571,7 +571,11 @@ static void walk(struct load *L, json_t *obj, const char *parent,
 			const char *s = suggest(parent, name);
 
 			file_place(L->c, steps, depth + 1, 1, place, sizeof(place));
-			if (s)
+			if (strchr(name, '.') && ht_config_key_find(path))
+				report(L, "%s: %s: unknown key (a key path: write it as nested "
+				       "objects, {\"%.*s\": {...}})", place, path,
+				       (int)strcspn(name, "."), name);
+			else if (s)
 				report(L, "%s: %s: unknown key (did you mean '%s'?)", place, path, s);
 			else
 				report(L, "%s: %s: unknown key", place, path);
@@ -606,7 +610,7 @@ static int load_file(struct load *L, const char *path)
 			report(L, "%s: larger than %d bytes; is this a config file?", path, CONFIG_MAX);
 		} else {
 			c->error_code = e == EIO ? HT_EXIT_IOERR : HT_EXIT_NOINPUT;
-			report(L, "cannot read '%s': %s", path, strerror(e));
+			report(L, "cannot open '%s': %s", path, strerror(e));
 		}
 		return -1;
 	}
@@ -708,9 +712,7 @@ static void load_set(struct load *L, const char *arg)
 		char *parent = dot ? ht_xasprintf("%.*s", (int)(dot - key), key) : ht_xstrdup("");
 		const char *s = suggest(parent, last_segment(key));
 
-		if (s && *parent && !strchr(s, '.'))
-			report(L, "%s: unknown key (did you mean '%s.%s'?)", where, parent, s);
-		else if (s)
+		if (s)
 			report(L, "%s: unknown key (did you mean '%s'?)", where, s);
 		else
 			report(L, "%s: unknown key", where);

@@ -223,7 +223,7 @@ static const char *suggest(const char *parent, const char *name)
 	int pass;
 
 	if (limit < 2)
-		limit = 2;
+		limit = strlen(name) <= 3 ? 1 : 2;
 	for (pass = 0; pass < 2; pass++) {
 		for (k = ht_config_keys; k->path; k++) {
 			int d;

@@ -18,10 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "ht/config.h"
-#pragma GCC diagnostic pop
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/jsonl.h"
@@ -29,7 +26,6 @@
 #include "ht/runner.h"
 #include "ht/util.h"
 
-#define LIST_TIMEOUT_MS (120 * 1000)
 #define LIST_MAX_OUTPUT (16u * 1024 * 1024)
 #define JUNIT_MAX (32u * 1024 * 1024)
 #define TAP_LINE_MAX 8192
@@ -144,11 +140,14 @@ static int list_globs(const struct ht_config *c, struct ht_test_list *out)
 		const char *pat = c->runner.tests.v[i];
 		size_t before = out->n;
 
+		char key[40];
+
+		snprintf(key, sizeof(key), "runner.tests[%d]", i);
 		if (!*pat || *pat == '/')
-			return ht_error("runner.tests: '%s' must be a path relative to the project root", pat), HT_EXIT_CONFIG;
+			return ht_config_error(c, key, "'%s' must be a path relative to the project root", pat), HT_EXIT_CONFIG;
 		glob_one(root, pat, out);
 		if (out->n == before)
-			return ht_error("runner.tests: '%s' matches no file under '%s'", pat, root), HT_EXIT_NOINPUT;
+			return ht_config_error(c, key, "the glob '%s' matches no file under '%s'", pat, root), HT_EXIT_NOINPUT;
 	}
 	ht_test_list_sort_unique(out);
 	return 0;
@@ -194,7 +193,7 @@ static int utf8_line_ok(const char *line)
 	return ok;
 }
 
-static int list_command(const struct ht_config *c, struct ht_test_list *out)
+static int list_command(const struct ht_config *c, long timeout_ms, struct ht_test_list *out)
 {
 	const char *root = c->root ? c->root : ".";
 	const char *cmd = c->runner.list;
@@ -212,7 +211,7 @@ static int list_command(const struct ht_config *c, struct ht_test_list *out)
 	} else {
 		argv = ht_split_words(cmd, &n, err, sizeof(err));
 		if (!argv)
-			return ht_error("runner.list: %s in '%s'", err, cmd), HT_EXIT_CONFIG;
+			return ht_config_error(c, "runner.list", "%s in '%s'", err, cmd), HT_EXIT_CONFIG;
 		if (n == 0) {
 			ht_strv_free(argv);
 			return ht_error("runner.list is empty"), HT_EXIT_CONFIG;
@@ -226,7 +225,7 @@ static int list_command(const struct ht_config *c, struct ht_test_list *out)
 	ht_proc_init(&p, argv ? argv : sh_argv);
 	p.cwd = root;
 	p.stderr_fd = fileno(errf);
-	p.deadline_ms = ht_now_ms() + LIST_TIMEOUT_MS;
+	p.deadline_ms = ht_now_ms() + (timeout_ms > 0 ? timeout_ms : HT_LIST_TIMEOUT_MS);
 	p.grace_ms = 1000;
 	if (ht_proc_capture(&p, LIST_MAX_OUTPUT, &output) < 0) {
 		char *tail = file_tail(fileno(errf), 500);
@@ -240,7 +239,7 @@ static int list_command(const struct ht_config *c, struct ht_test_list *out)
 		char *tail = file_tail(fileno(errf), 500);
 
 		if (p.timed_out)
-			ht_error("listing command '%s' timed out after %d s%s%s", cmd, LIST_TIMEOUT_MS / 1000,
+			ht_error("listing command '%s' timed out after %.1f s%s%s", cmd, (double)(timeout_ms > 0 ? timeout_ms : HT_LIST_TIMEOUT_MS) / 1000,
 				 *tail ? ": " : "", tail);
 		else
 			ht_error("listing command '%s' failed: %s%s%s", cmd, ht_proc_describe(&p), *tail ? ": " : "", tail);
@@ -285,10 +284,10 @@ out:
 	return rc;
 }
 
-static int command_list(const struct ht_config *c, struct ht_test_list *out)
+static int command_list(const struct ht_config *c, long timeout_ms, struct ht_test_list *out)
 {
 	if (c->runner.list && *c->runner.list)
-		return list_command(c, out);
+		return list_command(c, timeout_ms, out);
 	return list_globs(c, out);
 }
 
@@ -340,7 +339,7 @@ static int command_plan(const struct ht_config *c, const struct ht_test_entry *t
 
 		if (!words) {
 			json_decref(run);
-			return ht_error("runner.run: %s in '%s'", err, tmpl), HT_EXIT_CONFIG;
+			return ht_config_error(c, "runner.run", "%s in '%s'", err, tmpl), HT_EXIT_CONFIG;
 		}
 		if (n == 0) {
 			ht_strv_free(words);

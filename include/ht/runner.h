@@ -80,6 +80,8 @@ void ht_run_result_set_message(struct ht_run_result *r, const char *fmt, ...) __
 
 /* --- the plugin table ------------------------------------------------------ */
 
+#define HT_LIST_TIMEOUT_MS (120 * 1000)
+
 struct ht_runner_ops {
 	const char *name;
 	/*
@@ -87,9 +89,10 @@ struct ht_runner_ops {
 	 * or an exit code after printing why: HT_EXIT_NOINPUT (a glob matched
 	 * nothing, no tests configured), HT_EXIT_DATAERR (the listing command
 	 * printed nothing usable), HT_EXIT_OSERR (the listing command failed),
-	 * HT_EXIT_CONFIG.
+	 * HT_EXIT_CONFIG. A listing command gets timeout_ms (0: the default,
+	 * HT_LIST_TIMEOUT_MS).
 	 */
-	int (*list)(const struct ht_config *c, struct ht_test_list *out);
+	int (*list)(const struct ht_config *c, long timeout_ms, struct ht_test_list *out);
 	/*
 	 * Builds the `run` object of the ht.test/1 record for test t with id
 	 * test_id into *out (new reference). Returns 0, or an exit code

@@ -472,7 +472,7 @@ static void judge_junit(json_t *run, const struct ht_run_ctx *ctx, struct ht_run
 		long more = j.failed + j.errors - 1;
 
 		res->status = "failed";
-		ht_run_result_set_message(res, "%s %s%s%s%s%s", j.failed ? "FAILED" : "ERROR", cls ? cls : "",
+		ht_run_result_set_message(res, "%s %s%s%s%s%s", strcmp(ht_json_str(f, "kind", ""), "error") ? "FAILED" : "ERROR", cls ? cls : "",
 					  cls ? "." : "", ht_json_str(f, "name", ""),
 					  *ht_json_str(f, "message", "") ? ": " : "", ht_json_str(f, "message", ""));
 		if (more > 0) {

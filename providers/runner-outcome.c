@@ -33,7 +33,7 @@ static char *field(const char *s, size_t len)
 	return ht_utf8_clean(r, len, 1);
 }
 
-static void add_failure(json_t *arr, const char *name, const char *classname, const char *message)
+static void add_failure(json_t *arr, const char *name, const char *classname, const char *message, const char *kind)
 {
 	json_t *o;
 
@@ -44,6 +44,8 @@ static void add_failure(json_t *arr, const char *name, const char *classname, co
 	if (classname && *classname)
 		json_object_set_new(o, "classname", json_string(classname));
 	json_object_set_new(o, "message", json_string(message ? message : ""));
+	if (kind)
+		json_object_set_new(o, "kind", json_string(kind));
 	json_array_append_new(arr, o);
 }
 
@@ -157,7 +159,7 @@ void ht_tap_feed(struct ht_tap *t, const char *line)
 		t->failed++;
 		if (!t->first_failure)
 			t->first_failure = ht_xstrdup(msg);
-		add_failure(t->failures, name, NULL, msg);
+		add_failure(t->failures, name, NULL, msg, NULL);
 		free(name);
 		free(msg);
 	} else {
@@ -453,7 +455,7 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 						j->failed++;
 					else
 						j->errors++;
-					add_failure(j->failures, name, cls, m);
+					add_failure(j->failures, name, cls, m, state == CASE_FAIL ? "failure" : "error");
 					free(m);
 				} else if (state == CASE_SKIP) {
 					j->skipped++;

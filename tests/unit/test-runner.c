@@ -67,7 +67,7 @@ static void test_utf8(void)
 
 static void test_xml(void)
 {
-	char *s = ht_xml_unescape("&lt;a&gt; &amp;amp; &quot;&apos; &#65;&#x263a; &bogus; &#0;", 58);
+	char *s = ht_xml_unescape("&lt;a&gt; &amp;amp; &quot;&apos; &#65;&#x263a; &bogus; &#0;", 59);
 
 	is_str(s, "<a> &amp; \"' A\xe2\x98\xba &bogus; &#0;", "entities");
 	free(s);

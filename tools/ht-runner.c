@@ -529,8 +529,11 @@ int main(int argc, char **argv)
 	r.work_root = ht_xstrdup(env && *env ? env : "/tmp/ht");
 
 	memset(&rt, 0, sizeof(rt));
-	if (!once && ht_runtime_init(&rt, getenv("AWS_LAMBDA_RUNTIME_API")) < 0)
+	if (!once && ht_runtime_init(&rt, getenv("AWS_LAMBDA_RUNTIME_API")) < 0) {
+		free(r.task_root);
+		free(r.work_root);
 		return HT_EXIT_USAGE;
+	}
 
 	bucket_url = getenv("HT_BUCKET");
 	if (bucket_url && *bucket_url) {

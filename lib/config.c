@@ -977,10 +977,15 @@ static json_t *effective(const struct ht_config *c, const char *path)
 static void origin_place(const struct ht_config *c, const char *key, char *buf, size_t size)
 {
 	char tmp[128];
+	char base[128];
 	struct ht_json_step steps[MAX_STEPS];
-	const char *o = json_string_value(json_object_get(c->origin, key));
+	const char *o;
 	int n;
 
+	/* Origins are kept per setting: "runner.tests[1]" came from where
+	 * "runner.tests" came from. */
+	snprintf(base, sizeof(base), "%.*s", (int)strcspn(key, "["), key);
+	o = json_string_value(json_object_get(c->origin, base));
 	buf[0] = '\0';
 	if (!o)
 		return;

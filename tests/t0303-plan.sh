@@ -75,7 +75,15 @@ test_expect_success 'a listing command: one test per line, blank lines ignored' 
 
 test_expect_success 'a glob matching nothing: 66, the glob named' '
   test_must_fail 66 ht-plan --set "runner.tests=[\"t/*.sh\",\"nope/*.py\"]" >out 2>err &&
-  test ! -s out && test_grep "nope/\*\.py" err && test_grep "matches no file" err
+  test ! -s out && test_grep "nope/\*\.py" err && test_grep "matches no file" err &&
+  test_grep "^ht-plan: error: --set runner.tests\[1\]: " err
+'
+
+test_expect_success 'a glob from the file matching nothing: its file position named' '
+  mkdir -p pos/t && touch pos/t/a.sh &&
+  printf "{\n  \"runner\": {\n    \"tests\": [\"t/*.sh\",\n              \"nope/*.sh\"],\n    \"run\": \"sh {file}\"\n  }\n}\n" >pos/hypertest.json &&
+  test_must_fail 66 ht-plan --config pos/hypertest.json >out 2>err &&
+  test_grep "^ht-plan: error: pos/hypertest.json:4:15: runner.tests\[1\]: the glob .nope/\*\.sh. matches no file" err
 '
 
 test_expect_success 'a listing command that prints nothing: 65, the command named' '

@@ -252,8 +252,10 @@ static int pull_layout(const struct ht_imageref *ref, const struct opts *o, stru
 			goto out;
 		*index_digest = ht_xstrdup(d.digest);
 		ht_oci_desc_release(&d);
-		if (pick(j, o, what, &d) < 0)
+		if (pick(j, o, what, &d) < 0) {
+			*code = HT_EXIT_NOINPUT;
 			goto out;
+		}
 		json_decref(j);
 		j = NULL;
 		if (ht_oci_read_json(&src, d.digest, &j) < 0)
@@ -278,6 +280,7 @@ static int pull_layout(const struct ht_imageref *ref, const struct opts *o, stru
 		goto out;
 	if (ht_oci_image_load_config(st, img) < 0)
 		goto out;
+	*code = HT_EXIT_OK;
 	rc = 0;
 out:
 	json_decref(j);

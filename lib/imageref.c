@@ -177,7 +177,7 @@ static int parse_oci(struct ht_imageref *ref, const char *s, const char *rest, c
 	return 0;
 }
 
-int ht_imageref_parse(struct ht_imageref *ref, const char *s, const char *default_tag)
+static int parse(struct ht_imageref *ref, const char *s, const char *default_tag)
 {
 	const char *p = s, *at, *slash, *colon, *name;
 	char *path = NULL;
@@ -260,6 +260,15 @@ int ht_imageref_parse(struct ht_imageref *ref, const char *s, const char *defaul
 	if (!ht_repository_valid(ref->repository))
 		return bad(s, "a repository is lowercase letters, digits and separators");
 	return 0;
+}
+
+int ht_imageref_parse(struct ht_imageref *ref, const char *s, const char *default_tag)
+{
+	int rc = parse(ref, s, default_tag);
+
+	if (rc < 0)
+		ht_imageref_release(ref);
+	return rc;
 }
 
 char *ht_imageref_name(const struct ht_imageref *ref)

@@ -42,7 +42,8 @@ void ht_imageref_release(struct ht_imageref *ref);
 
 /*
  * Parses s into ref (which must be initialised, and is released first).
- * Returns 0, or -1 after printing "invalid image reference 'S': why".
+ * Returns 0, or -1 after printing "invalid image reference 'S': why"
+ * (ref is then empty).
  * default_tag is the tag to assume when neither a tag nor a digest is given
  * ("latest"), or NULL to assume none.
  */

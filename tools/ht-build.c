@@ -395,16 +395,17 @@ int main(int argc, char **argv)
 	struct ht_ignore ig;
 	struct out_layer *layers = NULL;
 	size_t nlayers = 0, i;
-	json_t *base_rec = NULL, *config, *cc, *env, *labels, *history, *diff_ids, *entrypoint = NULL;
-	json_t *manifest, *mlayers, *rec, *arr, *platform;
-	char *store_dir, *cache_dir = NULL, *runner = NULL, *rev, created[32];
+	json_t *base_rec = NULL, *config = NULL, *cc, *env, *labels, *history, *diff_ids, *entrypoint = NULL;
+	json_t *manifest = NULL, *mlayers, *rec, *arr, *platform = NULL;
+	char *store_dir = NULL, *cache_dir = NULL, *runner = NULL, *rev = NULL, created[32];
 	char cfg_digest[HT_DIGEST_LEN + 1], man_digest[HT_DIGEST_LEN + 1];
 	int64_t cfg_size, man_size, total, uncompressed = 0;
 	long v;
-	int c, have_base = 0, nsrc = 0;
+	int c, have_base = 0, nsrc = 0, rc = 0;
 	const char *e;
 
 	ht_diag_init(argv[0]);
+	ht_oci_image_init(&base);
 	o.tag = "latest";
 	o.root = ".";
 	o.max_size = DEFAULT_MAX_SIZE;
@@ -480,35 +481,45 @@ int main(int argc, char **argv)
 		ht_die(HT_EXIT_NOINPUT, "cannot use the project root '%s': %s", o.root, strerror(errno));
 
 	store_dir = o.store ? ht_xstrdup(o.store) : ht_path_join(o.root, HT_OCI_DEFAULT_DIR);
-	if (ht_oci_open(&store, store_dir, 1) < 0)
-		return HT_EXIT_IOERR;
+	if (ht_oci_open(&store, store_dir, 1) < 0) {
+		rc = HT_EXIT_IOERR;
+		goto done;
+	}
 	if (!o.no_cache)
 		cache_dir = o.cache_dir ? ht_xstrdup(o.cache_dir) : ht_path_join(o.root, ".hypertest/cache/layers");
 
 	/* The base image. */
-	ht_oci_image_init(&base);
 	if (o.base_file) {
 		const char *bstore;
 
 		base_rec = read_base_record(o.base_file);
 		bstore = ht_json_str(base_rec, "store", NULL);
 		if (bstore && ht_oci_open(&other, bstore, 0) == 0) {
-			if (ht_oci_image_load(&other, ht_json_str(base_rec, "manifest_digest", ""), &base) < 0)
-				return HT_EXIT_DATAERR;
+			if (ht_oci_image_load(&other, ht_json_str(base_rec, "manifest_digest", ""), &base) < 0) {
+				rc = HT_EXIT_DATAERR;
+				goto done;
+			}
 			if (copy_blob(&other, &store, base.manifest_desc.digest) < 0 ||
-			    copy_blob(&other, &store, base.config_desc.digest) < 0)
-				return HT_EXIT_IOERR;
+			    copy_blob(&other, &store, base.config_desc.digest) < 0) {
+				rc = HT_EXIT_IOERR;
+				goto done;
+			}
 			for (i = 0; i < base.nlayers; i++)
-				if (copy_blob(&other, &store, base.layers[i].desc.digest) < 0)
-					return HT_EXIT_IOERR;
+				if (copy_blob(&other, &store, base.layers[i].desc.digest) < 0) {
+					rc = HT_EXIT_IOERR;
+					goto done;
+				}
 			ht_oci_close(&other);
 		} else if (ht_oci_image_load(&store, ht_json_str(base_rec, "manifest_digest", ""), &base) < 0) {
-			return HT_EXIT_DATAERR;
+			rc = HT_EXIT_DATAERR;
+			goto done;
 		}
 		have_base = 1;
 	} else if (o.base_ref) {
-		if (ht_oci_image_load(&store, o.base_ref, &base) < 0)
-			return errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_DATAERR;
+		if (ht_oci_image_load(&store, o.base_ref, &base) < 0) {
+			rc = errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_DATAERR;
+			goto done;
+		}
 		have_base = 1;
 	}
 	if (have_base) {
@@ -539,8 +550,10 @@ int main(int argc, char **argv)
 		l->created_by = "base";
 		l->reused = 1;
 		l->duration_ms = -1;
-		if (base_layer_size(&store, cache_dir, &base.layers[i], &l->tar_size) < 0)
-			return HT_EXIT_DATAERR;
+		if (base_layer_size(&store, cache_dir, &base.layers[i], &l->tar_size) < 0) {
+			rc = HT_EXIT_DATAERR;
+			goto done;
+		}
 	}
 
 	lo.epoch = o.epoch;
@@ -558,10 +571,12 @@ int main(int argc, char **argv)
 		runner = o.runner ? ht_xstrdup(o.runner) : default_runner();
 		ht_layer_list_init(&l);
 		if (runner_entries(&l, runner, &entrypoint) < 0)
-			return HT_EXIT_NOINPUT;
-		if (ht_layer_build(&store, &l, &lo, &r) < 0)
-			return HT_EXIT_IOERR;
+			rc = HT_EXIT_NOINPUT;
+		else if (ht_layer_build(&store, &l, &lo, &r) < 0)
+			rc = HT_EXIT_IOERR;
 		ht_layer_list_release(&l);
+		if (rc)
+			goto done;
 		memcpy(ol->desc.digest, r.digest, sizeof(r.digest));
 		memcpy(ol->diff_id, r.diff_id, sizeof(r.diff_id));
 		ol->desc.size = r.size;
@@ -583,18 +598,20 @@ int main(int argc, char **argv)
 		char *used = NULL;
 
 		ht_ignore_init(&ig);
+		ht_layer_list_init(&l);
 		if (ht_ignore_load(&ig, o.root, &used) < 0)
-			return HT_EXIT_NOINPUT;
+			rc = HT_EXIT_NOINPUT;
 		if (used)
 			ht_info("leaving out what '%s' says", used);
 		free(used);
-		ht_layer_list_init(&l);
-		if (ht_layer_add_tree(&l, TASK_ROOT, o.root, &ig, NULL) < 0)
-			return HT_EXIT_NOINPUT;
+		if (!rc && ht_layer_add_tree(&l, TASK_ROOT, o.root, &ig, NULL) < 0)
+			rc = HT_EXIT_NOINPUT;
 		ht_ignore_release(&ig);
-		if (ht_layer_build(&store, &l, &lo, &r) < 0)
-			return HT_EXIT_IOERR;
+		if (!rc && ht_layer_build(&store, &l, &lo, &r) < 0)
+			rc = HT_EXIT_IOERR;
 		ht_layer_list_release(&l);
+		if (rc)
+			goto done;
 		memcpy(ol->desc.digest, r.digest, sizeof(r.digest));
 		memcpy(ol->diff_id, r.diff_id, sizeof(r.diff_id));
 		ol->desc.size = r.size;
@@ -615,7 +632,7 @@ int main(int argc, char **argv)
 		json_object_set_new(config, "config", cc);
 	}
 	if (entrypoint)
-		json_object_set_new(cc, "Entrypoint", entrypoint);
+		json_object_set(cc, "Entrypoint", entrypoint);
 	json_object_del(cc, "Cmd");
 	json_object_set_new(cc, "WorkingDir", json_string(TASK_ROOT));
 	env = json_object_get(cc, "Env");
@@ -648,8 +665,10 @@ int main(int argc, char **argv)
 		json_array_append_new(history, json_pack("{s:s, s:s}", "created", created,
 							 "created_by", layers[i].created_by));
 	}
-	if (ht_oci_put_json(&store, config, cfg_digest, &cfg_size) < 0)
-		return HT_EXIT_IOERR;
+	if (ht_oci_put_json(&store, config, cfg_digest, &cfg_size) < 0) {
+		rc = HT_EXIT_IOERR;
+		goto done;
+	}
 
 	/* The manifest. */
 	mlayers = json_array();
@@ -663,8 +682,10 @@ int main(int argc, char **argv)
 	manifest = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", HT_OCI_MT_MANIFEST,
 			     "config", ht_oci_desc_json(HT_OCI_MT_CONFIG, cfg_digest, cfg_size),
 			     "layers", mlayers);
-	if (ht_oci_put_json(&store, manifest, man_digest, &man_size) < 0)
-		return HT_EXIT_IOERR;
+	if (ht_oci_put_json(&store, manifest, man_digest, &man_size) < 0) {
+		rc = HT_EXIT_IOERR;
+		goto done;
+	}
 	total += man_size;
 	platform = json_pack("{s:s, s:s}", "os", ht_json_str(config, "os", "linux"),
 			     "architecture", ht_json_str(config, "architecture", ht_oci_host_arch()));
@@ -677,10 +698,13 @@ int main(int argc, char **argv)
 		ht_error("%s", msg);
 		fail_record("too_large", msg);
 		free(msg);
-		return ht_finish_stdout(HT_EXIT_DATAERR);
+		rc = HT_EXIT_DATAERR;
+		goto done;
 	}
-	if (ht_oci_tag(&store, o.tag, man_digest, HT_OCI_MT_MANIFEST, man_size, platform) < 0)
-		return HT_EXIT_IOERR;
+	if (ht_oci_tag(&store, o.tag, man_digest, HT_OCI_MT_MANIFEST, man_size, platform) < 0) {
+		rc = HT_EXIT_IOERR;
+		goto done;
+	}
 
 	rec = ht_record_new("ht.image/1");
 	json_object_set_new(rec, "ok", json_true());
@@ -691,7 +715,7 @@ int main(int argc, char **argv)
 	ht_json_set_str(rec, "media_type", HT_OCI_MT_MANIFEST);
 	ht_json_set_str(rec, "config_digest", cfg_digest);
 	ht_json_set_str(rec, "config_media_type", HT_OCI_MT_CONFIG);
-	json_object_set_new(rec, "platform", platform);
+	json_object_set(rec, "platform", platform);
 	if (have_base)
 		ht_json_set_str(rec, "base", base.manifest_desc.digest);
 	if (rev)
@@ -703,8 +727,10 @@ int main(int argc, char **argv)
 	ht_json_set_int(rec, "size", total);
 	ht_json_set_int(rec, "uncompressed_size", uncompressed);
 	ht_record_write(stdout, rec, 1);
-
 	json_decref(rec);
+done:
+	json_decref(entrypoint);
+	json_decref(platform);
 	json_decref(manifest);
 	json_decref(config);
 	json_decref(base_rec);
@@ -718,5 +744,6 @@ int main(int argc, char **argv)
 	free(store_dir);
 	ht_oci_image_release(&base);
 	ht_oci_close(&store);
-	return ht_finish_stdout(0);
+	ht_oci_close(&other);
+	return ht_finish_stdout(rc);
 }

@@ -51,7 +51,8 @@ test_expect_success 'ht-build on it, unpacked, has no glibc of the base' '
 '
 
 test_expect_success 'the runner alone cannot start there (no loader in the base)' '
-	test_must_fail run_image bundle /opt/hypertest/bin/ht-runner --help 2>err
+	test_must_fail run_image bundle /opt/hypertest/bin/ht-runner --help 2>err &&
+	test_grep "No such file" err
 '
 
 test_expect_success 'the entrypoint with the bundled loader runs the runner' '

@@ -15,8 +15,8 @@ make_tree() {
 	echo long >"$1/src/deep/$(printf 'd%.0s' $(seq 1 60))/$(printf 'e%.0s' $(seq 1 60))/file.txt" &&
 	printf '#!/bin/sh\necho run\n' >"$1/run.sh" && chmod 750 "$1/run.sh" &&
 	ln -s src/main.py "$1/main-link" &&
-	head -c 3000000 "$HT_SRC/build/std/libht.a" >"$1/blob.bin" 2>/dev/null || head -c 3000000 /dev/urandom >"$1/blob.bin"
-	seq 1 200000 >"$1/numbers.txt" &&
+	head -c 1500000 "$HT_SRC/build/std/libht.a" >"$1/blob.bin" 2>/dev/null || head -c 1500000 /dev/urandom >"$1/blob.bin"
+	seq 1 50000 >"$1/numbers.txt" &&
 	echo secret >"$1/.git/config" && echo state >"$1/.hypertest/x/y" &&
 	echo a >"$1/logs/a.log" && echo keep >"$1/logs/keep.log" && echo m >"$1/node_modules/m/index.js" &&
 	echo junk >"$1/x.pyc" && echo junk >"$1/src/y.pyc"

@@ -44,7 +44,7 @@ test_expect_success 'an image made by umoci is a base; its layers come first' '
 	m=$(skopeo inspect oci:base:b | jq -r .Digest) &&
 	printf "{\"schema\":\"ht.image/1\",\"ok\":true,\"store\":\"base\",\"digest\":\"%s\"}\n" "$m" >base.rec &&
 	ht-build -C r -S st -t on-base --runner "$RUNNER" <base.rec >rb &&
-	test_jq "(.layers | length) == 3 and .layers[0].created_by == \"base\" and .base == \"$m\"" rb &&
+	test_jq "(.layers | length) == 3 and .layers[0].created_by == \"base\" and .base.digest == \"$m\"" rb &&
 	blayer=$(skopeo inspect oci:base:b | jq -r ".Layers[0]") &&
 	test_jq ".layers[0].digest == \"$blayer\"" rb &&
 	skopeo inspect oci:st:on-base >insp &&

@@ -43,7 +43,7 @@
 /* The largest response a runner may post, as in Lambda. */
 #define MAX_BODY (6 * 1024 * 1024)
 /* Time after the deadline before a silent sandbox is killed. */
-#define DEADLINE_MARGIN_MS 3000
+#define DEADLINE_MARGIN_MS 2000
 /* Where the bucket directory appears inside a bwrap sandbox. */
 #define SANDBOX_BUCKET "/var/bucket"
 #define SANDBOX_TASK "/var/task"
@@ -1138,8 +1138,8 @@ static void build_env(struct ht_provider *p, const struct ht_config *cfg)
 	env_addf(p, "LAMBDA_TASK_ROOT", p->use_bwrap ? SANDBOX_TASK : p->root);
 	if (p->use_bwrap)
 		env_addf(p, "HOME", "/tmp");
-	v = getenv("PATH");
-	env_addf(p, "PATH", v && *v ? v : "/usr/local/bin:/usr/bin:/bin");
+	/* A fixed PATH, as in Lambda (runner.env may change it). */
+	env_addf(p, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	v = getenv("LANG");
 	env_addf(p, "LANG", v && *v ? v : "C.UTF-8");
 	v = getenv("TZ");

@@ -30,6 +30,10 @@ static const struct ht_tool tool = {
 
 enum { T_PENDING, T_RUNNING, T_DONE };
 
+/* The function's time limit is the test's timeout plus this, for the
+ * runner to start the test, save its output and answer. */
+#define RUNNER_SLACK_MS 2000
+
 struct test {
 	char *rec;             /* the ht.test/1 record, compact; freed once done */
 	long expected_ms;      /* -1 when unknown */
@@ -356,7 +360,7 @@ static int start(struct run *r, int i)
 	t->attempt++;
 	ht_json_set_int(rec, "attempt", t->attempt);
 	payload = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	rc = r->ops->invoke(r->prov, payload, strlen(payload), (int64_t)t->timeout_s * 1000 + 5000, t);
+	rc = r->ops->invoke(r->prov, payload, strlen(payload), (int64_t)t->timeout_s * 1000 + RUNNER_SLACK_MS, t);
 	free(payload);
 	if (rc < 0) {
 		add_attempt(t, "error", 0, "the provider could not start the invocation", 1);

@@ -6,6 +6,7 @@
 #   hang    take the invocation and never answer
 #   error   answer through /invocation/<id>/error
 #   crash   die (SIGKILL) in the middle of the invocation
+#   crash-once  die the first time (a marker in the bucket), then work
 #   garbage answer something that is not a record
 # FAKE_INIT_ERROR=msg in the environment: report /init/error and exit.
 api=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime
@@ -21,6 +22,9 @@ while :; do
     hang) sleep 1000; exit 1 ;;
     error) curl -sS -X POST -d '{"errorType":"Fake","errorMessage":"boom"}' "$api/invocation/$id/error" >/dev/null; continue ;;
     crash) kill -9 $$ ;;
+    crash-once)
+      m=${HT_BUCKET#file://}/crash-once.$(jq -r .test_id "$dir/ev")
+      [ -e "$m" ] || { : >"$m"; kill -9 $$; } ;;
     garbage) curl -sS -X POST -d 'hello' "$api/invocation/$id/response" >/dev/null; continue ;;
   esac
   start=$(date +%s%3N)

@@ -6,13 +6,10 @@
 
 have bwrap && bwrap --ro-bind / / true 2>/dev/null && test_have_bwrap=1 || test_have_bwrap=
 
-# A PATH with everything of this one but bwrap.
+# A PATH with the tools the tests use, but no bwrap.
 mkdir -p "$TRASH/nobwrap"
-for d in $(echo "$PATH" | tr ":" " "); do
-  for f in "$d"/*; do
-    n=${f##*/}
-    [ "$n" = bwrap ] || [ -e "$TRASH/nobwrap/$n" ] || ln -s "$f" "$TRASH/nobwrap/$n" 2>/dev/null
-  done
+for n in ht-invoke ht-runner env sh jq cat sed grep date sleep touch wc sort tr pwd; do
+  p=$(command -v "$n") && case $p in /*) ln -s "$p" "$TRASH/nobwrap/$n" ;; esac
 done
 
 if [ -n "$test_have_bwrap" ]; then
@@ -54,7 +51,7 @@ test_expect_success 'sandbox none: plain processes, a private TMPDIR, cwd the pr
   jq -r .output_tail out.jsonl >tail &&
   test_grep "^$TRASH/proj$" tail &&
   tmp=$(sed -n "s/^TMPDIR=//p" tail) && test -n "$tmp" &&
-  test_grep "^HOME=$tmp$" tail && test_grep "^W=$tmp$" tail &&
+  test_grep "^W=$tmp$" tail &&
   test ! -e "$tmp" && test ! -s err
 '
 

@@ -1,0 +1,102 @@
+/*
+ * provider.h: the cloud-provider plugin API.
+ *
+ * A provider is a table of operations (struct ht_provider_ops) that the
+ * tools call without knowing which provider they hold: `local` (sandboxes
+ * on this machine, providers/local.c) or, later, `aws` (Lambda through
+ * libcurl's multi interface). Invocations are asynchronous: invoke() starts
+ * one and returns at once, poll() hands back the ones that finished. A
+ * provider keeps only what an invocation in flight needs (its id, its
+ * payload until it is sent, the caller's user pointer, a deadline), so
+ * thousands can be in flight at a time.
+ *
+ * Ownership: invoke() copies the payload; the user pointer is the caller's
+ * and is only handed back. A completion owns its body until
+ * ht_completion_release(). The config is borrowed for the duration of
+ * open().
+ */
+#ifndef HT_PROVIDER_H
+#define HT_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ht_config;
+struct ht_provider; /* one open provider; each implementation defines it */
+
+/* How an invocation ended, as far as the function's infrastructure knows. */
+enum ht_invoke_status {
+	HT_INVOKE_OK = 0,      /* the function answered; body is its response */
+	HT_INVOKE_FUNC_ERROR,  /* the function reported an error (Runtime API
+	                          /error, X-Amz-Function-Error); body says what */
+	HT_INVOKE_INFRA,       /* it never answered: the sandbox died, the
+	                          service failed, throttled past all retries */
+	HT_INVOKE_TIMEOUT,     /* no answer by the deadline (+ a margin) */
+	HT_INVOKE_CANCELLED,   /* ht_provider_cancel() or close stopped it */
+};
+
+/* One finished invocation, filled in by poll(). */
+struct ht_completion {
+	void *user;                  /* as given to invoke(); borrowed */
+	enum ht_invoke_status status;
+	char *body;                  /* response or error body, NUL-terminated; owned */
+	size_t body_len;
+	char message[256];           /* one line for a person when status != OK */
+	int64_t dispatched_ms;       /* ht_now_ms() when it reached the function */
+	int64_t finished_ms;         /* ht_now_ms() when the answer arrived */
+};
+
+void ht_completion_release(struct ht_completion *c);
+
+/* Settings a tool passes to open() on top of the configuration. */
+struct ht_provider_opts {
+	long concurrency;  /* invocations in flight at most; 0: the config's */
+	const char *bin;   /* directory holding ht-runner, or NULL to find it */
+};
+
+struct ht_provider_ops {
+	const char *name;
+	/*
+	 * Opens the provider described by cfg (borrowed). Returns 0 with a new
+	 * provider in *out, or -1 after printing why; *code then holds the exit
+	 * code the tool should use (HT_EXIT_UNAVAILABLE, HT_EXIT_CONFIG, ...).
+	 */
+	int (*open)(struct ht_provider **out, const struct ht_config *cfg,
+		    const struct ht_provider_opts *opts, int *code);
+	/*
+	 * Starts one invocation with payload (copied) and timeout_ms (the
+	 * function's own time limit for it). The invocation may wait in a
+	 * queue until the function has room. Returns 0, or -1 when it cannot
+	 * even be queued (it then never completes).
+	 */
+	int (*invoke)(struct ht_provider *p, const char *payload, size_t len,
+		      int64_t timeout_ms, void *user);
+	/*
+	 * Waits up to timeout_ms (0: do not wait; -1: until something
+	 * finishes) and stores at most max finished invocations into out.
+	 * Returns how many (0 on timeout), or -1 on an error of the provider
+	 * itself. Returns early with 0 when interrupted by a signal.
+	 */
+	int (*poll)(struct ht_provider *p, struct ht_completion *out, int max, int timeout_ms);
+	/* How many invocations are queued or running. */
+	int (*pending)(struct ht_provider *p);
+	/*
+	 * Stops the invocation started with user: a queued one is dropped, a
+	 * running one is stopped as well as the provider can (the local
+	 * provider kills its sandbox). It then completes as CANCELLED. Returns
+	 * 0, or -1 when no such invocation is in flight.
+	 */
+	int (*cancel)(struct ht_provider *p, void *user);
+	/* Stops everything still running (no completions are reported) and
+	 * frees p. */
+	void (*close)(struct ht_provider *p);
+};
+
+/* The providers built in, by name ("local", ...); NULL when unknown. */
+const struct ht_provider_ops *ht_provider_find(const char *name);
+/* A comma-separated list of the built-in providers' names, for messages. */
+const char *ht_provider_names(void);
+
+extern const struct ht_provider_ops ht_provider_local;
+
+#endif

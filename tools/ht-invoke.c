@@ -1,0 +1,700 @@
+/*
+ * ht-invoke: invoke the function once per ht.test/1 record, at most
+ * `concurrency` at a time, and stream one ht.result/1 record per test as
+ * each finishes. See docs/ht-invoke.md.
+ *
+ * Memory stays flat in the number of tests: each pending test is one
+ * compact record string and a few counters; a result is written and
+ * forgotten the moment it is known.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ht/ht.h"
+#include "ht/config.h"
+#include "ht/provider.h"
+
+static const struct ht_tool tool = {
+	"ht-invoke", "[OPTIONS] [FILE]",
+	"Run each ht.test/1 record of FILE (or stdin) as one invocation; write ht.result/1 records.",
+	"  -j, --concurrency N   invocations in flight at most (config: concurrency)\n"
+	"      --retries N       retries of a failed or timed-out test (config: retries)\n"
+	"      --infra-retries N retries of an infrastructure failure (config: infra_retries)\n"
+	"      --flaky-fails     a flaky test fails the run (config: flaky_fails)\n"
+	"  -o, --output FILE     write the results to FILE (atomically) instead of stdout\n",
+};
+
+enum { T_PENDING, T_RUNNING, T_DONE };
+
+/* The function's time limit is the test's timeout plus this, for the
+ * runner to start the test, save its output and answer. */
+#define RUNNER_SLACK_MS 2000
+
+struct test {
+	char *rec;             /* the ht.test/1 record, compact; freed once done */
+	long expected_ms;      /* -1 when unknown */
+	long timeout_s;
+	int attempt;           /* attempts started */
+	int test_failures;     /* attempts that failed or timed out */
+	int infra_failures;
+	int state;
+	int retry_next;        /* next in the retry queue, -1 at the end */
+	json_t *attempts;      /* while it runs */
+	int64_t first_dispatch_ms;
+};
+
+struct run {
+	struct test *t;
+	int n;
+	int *order;            /* start order: indices into t */
+	int next;              /* next position in order */
+	int retry_head, retry_tail;
+	int running, done;
+	int passed, failed, timed_out, errors, flaky, skipped, interrupted;
+	long concurrency, retries, infra_retries;
+	int flaky_fails;
+	FILE *out;
+	int write_failed;
+	int64_t start_ms, start_wall_ms;
+	struct ht_buf problems;  /* summary lines of tests that did not pass */
+	int nproblems;
+	int progress;          /* draw a progress line on stderr */
+	int64_t last_draw_ms;
+	const struct ht_provider_ops *ops;
+	struct ht_provider *prov;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/* --- reading the plan ---------------------------------------------------------- */
+
+static int safe_id(const char *s)
+{
+	if (!s || !*s || strlen(s) > 200 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Reads every record before anything is invoked, so that a bad plan costs
+ * nothing. Returns 0, or the exit code after printing each problem.
+ */
+static int read_plan(struct run *r, FILE *fp, const char *name, long default_timeout)
+{
+	struct ht_jsonl_reader rd;
+	json_t *rec;
+	int cap = 0, bad = 0, rc;
+	char where[300];
+
+	ht_jsonl_reader_init(&rd, fp, name, 0);
+	while ((rc = ht_jsonl_read(&rd, &rec)) != 0) {
+		struct test *t;
+		json_t *run;
+		long long to;
+		int was_bad = bad;
+
+		if (rc == -2) {
+			ht_jsonl_reader_release(&rd);
+			return HT_EXIT_IOERR;
+		}
+		if (rc < 0) {
+			bad++;
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s:%zu", name, rd.lineno);
+		if (ht_record_check_schema(rec, "ht.test/1", where) < 0) {
+			bad++;
+			json_decref(rec);
+			continue;
+		}
+		if (!safe_id(ht_json_str(rec, "test_id", NULL))) {
+			ht_error("%s: test_id: expected a string of letters, digits, '-', '_' and '.'", where);
+			bad++;
+		} else if (!json_is_string(json_object_get(rec, "run_id"))) {
+			ht_error("%s: run_id: expected a string", where);
+			bad++;
+		} else if (!json_is_object((run = json_object_get(rec, "run")))) {
+			ht_error("%s: run: expected an object", where);
+			bad++;
+		} else if (json_object_get(rec, "timeout_s") &&
+			   (!json_is_integer(json_object_get(rec, "timeout_s")) ||
+			    (to = json_integer_value(json_object_get(rec, "timeout_s"))) < 1 || to > 86400)) {
+			ht_error("%s: timeout_s: expected an integer from 1 to 86400", where);
+			bad++;
+		}
+		if (bad > was_bad) {
+			json_decref(rec);
+			continue;
+		}
+		if (r->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			r->t = ht_xrealloc(r->t, sizeof(*r->t) * (size_t)cap);
+		}
+		t = &r->t[r->n++];
+		memset(t, 0, sizeof(*t));
+		t->rec = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (!t->rec) {
+			ht_error("%s: cannot encode the record", where);
+			bad++;
+			r->n--;
+			json_decref(rec);
+			continue;
+		}
+		t->expected_ms = json_is_integer(json_object_get(rec, "expected_ms")) ?
+			(long)json_integer_value(json_object_get(rec, "expected_ms")) : -1;
+		t->timeout_s = (long)ht_json_int(rec, "timeout_s", default_timeout);
+		t->retry_next = -1;
+		json_decref(rec);
+	}
+	ht_jsonl_reader_release(&rd);
+	return bad ? HT_EXIT_DATAERR : 0;
+}
+
+/* Longest expected first; tests with no known duration before them (a new
+ * test may be the longest); plan order among equals. */
+static struct run *sort_run;
+static int cmp_order(const void *a, const void *b)
+{
+	int i = *(const int *)a, j = *(const int *)b;
+	long ei = sort_run->t[i].expected_ms, ej = sort_run->t[j].expected_ms;
+
+	if (ei != ej) {
+		if (ei < 0)
+			return -1;
+		if (ej < 0)
+			return 1;
+		return ei > ej ? -1 : 1;
+	}
+	return i < j ? -1 : 1;
+}
+
+/* --- results --------------------------------------------------------------------- */
+
+static void progress_clear(struct run *r)
+{
+	if (r->progress && r->last_draw_ms)
+		fputs("\r\033[K", stderr);
+}
+
+static void format_secs(int64_t ms, char *buf, size_t n)
+{
+	if (ms < 60000)
+		snprintf(buf, n, "%.1fs", ms / 1000.0);
+	else
+		snprintf(buf, n, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
+}
+
+static void progress_draw(struct run *r, int force)
+{
+	int64_t now = ht_now_ms();
+	char el[32], left[32] = "?";
+
+	if (!r->progress || (!force && now - r->last_draw_ms < 200))
+		return;
+	r->last_draw_ms = now;
+	format_secs(now - r->start_ms, el, sizeof(el));
+	if (r->done > 0)
+		format_secs((now - r->start_ms) * (r->n - r->done) / r->done, left, sizeof(left));
+	fprintf(stderr, "\r\033[K[%d/%d] %d passed, %d failed, %d running, %s elapsed, ~%s left",
+		r->done, r->n, r->passed + r->flaky + r->skipped, r->failed + r->timed_out + r->errors,
+		r->running, el, left);
+	fflush(stderr);
+}
+
+static void set_time(json_t *rec, const char *key, int64_t wall_ms)
+{
+	char buf[32];
+
+	ht_format_time(wall_ms, buf);
+	ht_json_set_str(rec, key, buf);
+}
+
+/* Copies the test's identity into rec where rec lacks it. */
+static void copy_identity(json_t *rec, json_t *test)
+{
+	static const char *const keys[] = { "run_id", "test_id", "name", "file", NULL };
+	int i;
+
+	for (i = 0; keys[i]; i++) {
+		json_t *v = json_object_get(test, keys[i]);
+
+		if (v && !json_object_get(rec, keys[i]))
+			json_object_set(rec, keys[i], v);
+	}
+}
+
+/* A result record ht-invoke makes itself (error, interrupted). New reference. */
+static json_t *make_result(json_t *test, const char *status, const char *code, const char *msg)
+{
+	json_t *rec = ht_record_new("ht.result/1");
+
+	copy_identity(rec, test);
+	ht_json_set_str(rec, "status", status);
+	json_object_set_new(rec, "ok", json_false());
+	ht_json_set_int(rec, "duration_ms", 0);
+	json_object_set_new(rec, "exit_code", json_null());
+	json_object_set_new(rec, "signal", json_null());
+	ht_json_set_str(rec, "message", msg);
+	if (code) {
+		json_t *err = json_object();
+
+		ht_json_set_str(err, "code", code);
+		ht_json_set_str(err, "message", msg);
+		json_object_set_new(rec, "error", err);
+	}
+	return rec;
+}
+
+/*
+ * Writes the final record of test i (steals rec), counts it and forgets
+ * the test.
+ */
+static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *c)
+{
+	struct test *t = &r->t[i];
+	const char *status = ht_json_str(rec, "status", "error");
+	int ok;
+
+	if (!strcmp(status, "passed")) {
+		r->passed++;
+		ok = 1;
+	} else if (!strcmp(status, "skipped")) {
+		r->skipped++;
+		ok = 1;
+	} else if (!strcmp(status, "flaky")) {
+		r->flaky++;
+		ok = !r->flaky_fails;
+	} else {
+		if (!strcmp(status, "failed"))
+			r->failed++;
+		else if (!strcmp(status, "timed_out"))
+			r->timed_out++;
+		else if (!strcmp(status, "interrupted"))
+			r->interrupted++;
+		else
+			r->errors++;
+		ok = 0;
+	}
+	json_object_set_new(rec, "ok", json_boolean(ok));
+	ht_json_set_int(rec, "attempt", t->attempt > 0 ? t->attempt : 1);
+	json_object_set_new(rec, "attempts", t->attempts ? t->attempts : json_array());
+	t->attempts = NULL;
+	if (t->first_dispatch_ms)
+		ht_json_set_int(rec, "queue_ms", t->first_dispatch_ms - r->start_ms);
+	if (c && c->dispatched_ms) {
+		set_time(rec, "dispatched_at", r->start_wall_ms + (c->dispatched_ms - r->start_ms));
+		ht_json_set_int(rec, "invoke_ms", c->finished_ms - c->dispatched_ms);
+	}
+	if ((!ok || !strcmp(status, "flaky")) && strcmp(status, "interrupted")) {
+		if (r->nproblems < 30)
+			ht_buf_addf(&r->problems, "  %-11s %s: %s\n", status, ht_json_str(rec, "name",
+				    ht_json_str(rec, "test_id", "?")), ht_json_str(rec, "message", ""));
+		r->nproblems++;
+	}
+	progress_clear(r);
+	if (ht_record_write(r->out, rec, 1) < 0 && !r->write_failed) {
+		r->write_failed = 1;
+		ht_error("cannot write a result: %s", strerror(errno));
+	}
+	r->last_draw_ms = r->progress ? 1 : 0;
+	json_decref(rec);
+	free(t->rec);
+	t->rec = NULL;
+	t->state = T_DONE;
+	r->done++;
+	progress_draw(r, 1);
+}
+
+static void add_attempt(struct test *t, const char *status, int64_t duration_ms, const char *msg, int infra)
+{
+	json_t *a = json_object();
+
+	ht_json_set_int(a, "attempt", t->attempt);
+	ht_json_set_str(a, "status", status);
+	ht_json_set_int(a, "duration_ms", duration_ms);
+	ht_json_set_str(a, "message", msg ? msg : "");
+	if (infra)
+		json_object_set_new(a, "infra", json_true());
+	if (!t->attempts)
+		t->attempts = json_array();
+	json_array_append_new(t->attempts, a);
+}
+
+static void retry_push(struct run *r, int i)
+{
+	r->t[i].retry_next = -1;
+	r->t[i].state = T_PENDING;
+	if (r->retry_tail >= 0)
+		r->t[r->retry_tail].retry_next = i;
+	else
+		r->retry_head = i;
+	r->retry_tail = i;
+}
+
+/* Starts the next attempt of test i. Returns 0, or -1 when the provider
+ * refused it (it then has an error result). */
+static int start(struct run *r, int i)
+{
+	struct test *t = &r->t[i];
+	json_t *rec = json_loads(t->rec, 0, NULL);
+	char *payload;
+	int rc;
+
+	if (!rec) {
+		emit(r, i, make_result(NULL, "error", "internal", "cannot decode the test record"), NULL);
+		return -1;
+	}
+	t->attempt++;
+	ht_json_set_int(rec, "attempt", t->attempt);
+	payload = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = r->ops->invoke(r->prov, payload, strlen(payload), (int64_t)t->timeout_s * 1000 + RUNNER_SLACK_MS, t);
+	free(payload);
+	if (rc < 0) {
+		add_attempt(t, "error", 0, "the provider could not start the invocation", 1);
+		emit(r, i, make_result(rec, "error", "infra", "the provider could not start the invocation"), NULL);
+		json_decref(rec);
+		return -1;
+	}
+	json_decref(rec);
+	t->state = T_RUNNING;
+	r->running++;
+	return 0;
+}
+
+static int is_status(const char *s)
+{
+	static const char *const st[] = { "passed", "failed", "skipped", "timed_out", "error", NULL };
+	int i;
+
+	for (i = 0; s && st[i]; i++)
+		if (!strcmp(s, st[i]))
+			return 1;
+	return 0;
+}
+
+/* Takes one finished invocation: retry it, or write its final result. */
+static void complete(struct run *r, struct ht_completion *c)
+{
+	struct test *t = c->user;
+	int i = (int)(t - r->t);
+	json_t *test = json_loads(t->rec, 0, NULL);
+	json_t *res = NULL;
+	const char *status, *why = c->message;
+	char msg[300];
+
+	r->running--;
+	if (!t->first_dispatch_ms)
+		t->first_dispatch_ms = c->dispatched_ms;
+	if (c->status == HT_INVOKE_CANCELLED) {
+		json_decref(test);
+		return;
+	}
+	if (c->status == HT_INVOKE_OK) {
+		res = json_loadb(c->body ? c->body : "", c->body_len, 0, NULL);
+		if (!json_is_object(res) || ht_record_check_schema(res, "ht.result/1", "the runner's answer") < 0 ||
+		    !is_status(ht_json_str(res, "status", NULL))) {
+			why = "the runner's answer is not an ht.result/1 record";
+			json_decref(res);
+			res = NULL;
+		}
+	}
+	if (!res) {
+		/* An infrastructure failure: never the test's fault. */
+		add_attempt(t, "error", c->finished_ms - (c->dispatched_ms ? c->dispatched_ms : c->finished_ms),
+			    why, 1);
+		if (t->infra_failures < r->infra_retries && !interrupted) {
+			t->infra_failures++;
+			ht_info("%s: %s; trying again", ht_json_str(test, "name", "?"), why);
+			retry_push(r, i);
+		} else {
+			snprintf(msg, sizeof(msg), "%s%s", why,
+				 t->infra_failures ? " (after all infrastructure retries)" : "");
+			emit(r, i, make_result(test, "error", "infra", msg), c);
+		}
+		json_decref(test);
+		return;
+	}
+	status = ht_json_str(res, "status", "error");
+	add_attempt(t, status, ht_json_int(res, "duration_ms", 0), ht_json_str(res, "message", ""), 0);
+	if ((!strcmp(status, "failed") || !strcmp(status, "timed_out")) &&
+	    t->test_failures < r->retries && !interrupted) {
+		t->test_failures++;
+		retry_push(r, i);
+		json_decref(res);
+		json_decref(test);
+		return;
+	}
+	if (!strcmp(status, "passed") && t->test_failures > 0)
+		ht_json_set_str(res, "status", "flaky");
+	copy_identity(res, test);
+	emit(r, i, res, c);
+	json_decref(test);
+}
+
+/* After SIGINT or SIGTERM: every test without a result gets one. */
+static void write_interrupted(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		struct test *t = &r->t[i];
+		json_t *test;
+
+		if (t->state == T_DONE)
+			continue;
+		test = json_loads(t->rec, 0, NULL);
+		if (t->attempts || t->state == T_RUNNING)
+			add_attempt(t, "interrupted", 0, "the run was interrupted", 0);
+		emit(r, i, make_result(test, "interrupted", NULL, t->attempt ?
+				       "the run was interrupted before the test finished" :
+				       "the run was interrupted before the test started"), NULL);
+		json_decref(test);
+	}
+}
+
+static void summary(struct run *r)
+{
+	char el[32];
+	struct ht_buf b = HT_BUF_INIT;
+
+	progress_clear(r);
+	r->progress = 0;
+	if (ht_verbosity < 0)
+		return;
+	format_secs(ht_now_ms() - r->start_ms, el, sizeof(el));
+	ht_buf_addf(&b, "%d test%s in %s: %d passed", r->n, r->n == 1 ? "" : "s", el, r->passed);
+	if (r->failed)
+		ht_buf_addf(&b, ", %d failed", r->failed);
+	if (r->timed_out)
+		ht_buf_addf(&b, ", %d timed out", r->timed_out);
+	if (r->errors)
+		ht_buf_addf(&b, ", %d errors", r->errors);
+	if (r->flaky)
+		ht_buf_addf(&b, ", %d flaky", r->flaky);
+	if (r->skipped)
+		ht_buf_addf(&b, ", %d skipped", r->skipped);
+	if (r->interrupted)
+		ht_buf_addf(&b, ", %d interrupted", r->interrupted);
+	fprintf(stderr, "%s\n", b.data);
+	if (r->problems.len)
+		fputs(r->problems.data, stderr);
+	if (r->nproblems > 30)
+		fprintf(stderr, "  ... and %d more\n", r->nproblems - 30);
+	ht_buf_release(&b);
+}
+
+/* --- main ------------------------------------------------------------------------ */
+
+static long parse_num(const char *opt, const char *arg, long min, long max)
+{
+	long v;
+
+	if (ht_parse_long(arg, min, max, &v) < 0)
+		ht_usage_error(&tool, "%s: expected a number from %ld to %ld, got '%s'", opt, min, max, arg);
+	return v;
+}
+
+enum { OPT_RETRIES = 0x2000, OPT_INFRA_RETRIES, OPT_FLAKY_FAILS };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		HT_COMMON_LONGOPTS,
+		{ "concurrency", required_argument, 0, 'j' },
+		{ "retries", required_argument, 0, OPT_RETRIES },
+		{ "infra-retries", required_argument, 0, OPT_INFRA_RETRIES },
+		{ "flaky-fails", no_argument, 0, OPT_FLAKY_FAILS },
+		{ "output", required_argument, 0, 'o' },
+		{ 0, 0, 0, 0 }
+	};
+	struct ht_config cfg;
+	struct run r;
+	struct ht_provider_opts popts = { 0, NULL };
+	struct ht_atomic_file af;
+	struct sigaction sa;
+	const char *in_name = "stdin", *output = NULL;
+	long j = 0, retries = -1, infra_retries = -1;
+	int flaky_fails = -1, c, code, i, use_af = 0;
+	FILE *in = stdin;
+
+	ht_diag_init(argv[0]);
+	while ((c = getopt_long(argc, argv, HT_COMMON_SHORTOPTS "j:o:", longopts, NULL)) != -1) {
+		if (ht_cli_common(&tool, c, optarg))
+			continue;
+		switch (c) {
+		case 'j':
+			j = parse_num("--concurrency", optarg, 1, 100000);
+			break;
+		case OPT_RETRIES:
+			retries = parse_num("--retries", optarg, 0, 100);
+			break;
+		case OPT_INFRA_RETRIES:
+			infra_retries = parse_num("--infra-retries", optarg, 0, 100);
+			break;
+		case OPT_FLAKY_FAILS:
+			flaky_fails = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		default:
+			ht_usage_error(&tool, "unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		ht_usage_error(&tool, "too many arguments");
+	if (ht_config_load(&cfg, ht_cli.config_path, ht_cli.sets) < 0)
+		return HT_EXIT_CONFIG;
+
+	memset(&r, 0, sizeof(r));
+	r.retry_head = r.retry_tail = -1;
+	ht_buf_init(&r.problems, 0);
+	r.concurrency = j ? j : cfg.concurrency;
+	r.retries = retries >= 0 ? retries : cfg.retries;
+	r.infra_retries = infra_retries >= 0 ? infra_retries : cfg.infra_retries;
+	r.flaky_fails = flaky_fails >= 0 ? flaky_fails : cfg.flaky_fails;
+	if (r.concurrency <= 0)
+		r.concurrency = 1;
+
+	if (optind < argc && strcmp(argv[optind], "-")) {
+		in_name = argv[optind];
+		in = fopen(in_name, "r");
+		if (!in) {
+			ht_error("cannot open '%s': %s", in_name, strerror(errno));
+			ht_config_release(&cfg);
+			return HT_EXIT_NOINPUT;
+		}
+	}
+	code = read_plan(&r, in, in_name, cfg.timeout_s > 0 ? cfg.timeout_s : 300);
+	if (in != stdin)
+		fclose(in);
+	if (code)
+		goto out;
+
+	r.ops = ht_provider_find(cfg.provider ? cfg.provider : "local");
+	if (!r.ops) {
+		ht_error("provider '%s' is not built in (built in: %s)", cfg.provider, ht_provider_names());
+		code = HT_EXIT_CONFIG;
+		goto out;
+	}
+	if (r.n > 0) {
+		popts.concurrency = r.concurrency < r.n ? r.concurrency : r.n;
+		if (r.ops->open(&r.prov, &cfg, &popts, &code) < 0)
+			goto out;
+	}
+
+	if (output) {
+		if (ht_atomic_open(&af, output, 0644) < 0) {
+			code = HT_EXIT_IOERR;
+			goto out;
+		}
+		use_af = 1;
+		r.out = af.fp;
+	} else {
+		r.out = stdout;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	r.order = ht_xmalloc(sizeof(*r.order) * (size_t)(r.n ? r.n : 1));
+	for (i = 0; i < r.n; i++)
+		r.order[i] = i;
+	sort_run = &r;
+	qsort(r.order, (size_t)r.n, sizeof(*r.order), cmp_order);
+	r.progress = isatty(2) && ht_verbosity >= 0;
+	r.start_ms = ht_now_ms();
+	r.start_wall_ms = ht_wall_ms();
+
+	while (r.done < r.n && !interrupted) {
+		struct ht_completion comp[32];
+		int n, k;
+
+		while (r.running < r.concurrency && !interrupted) {
+			int next;
+
+			if (r.retry_head >= 0) {
+				next = r.retry_head;
+				r.retry_head = r.t[next].retry_next;
+				if (r.retry_head < 0)
+					r.retry_tail = -1;
+			} else if (r.next < r.n) {
+				next = r.order[r.next++];
+			} else {
+				break;
+			}
+			start(&r, next);
+		}
+		if (r.done >= r.n)
+			break;
+		n = r.ops->poll(r.prov, comp, 32, 200);
+		if (n < 0) {
+			code = HT_EXIT_SOFTWARE;
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			complete(&r, &comp[k]);
+			ht_completion_release(&comp[k]);
+		}
+		progress_draw(&r, 0);
+	}
+	if (interrupted) {
+		struct ht_completion comp[32];
+		int n, k;
+
+		/* What already finished is a real result. */
+		while ((n = r.ops->poll(r.prov, comp, 32, 0)) > 0) {
+			for (k = 0; k < n; k++) {
+				complete(&r, &comp[k]);
+				ht_completion_release(&comp[k]);
+			}
+		}
+		r.ops->close(r.prov);
+		r.prov = NULL;
+		progress_clear(&r);
+		ht_warning("interrupted by %s: %d test%s did not finish", strsignal(interrupted),
+			   r.n - r.done, r.n - r.done == 1 ? "" : "s");
+		write_interrupted(&r);
+		code = HT_EXIT_INTERRUPTED;
+	} else if (!code) {
+		code = (r.failed || r.timed_out || r.errors || (r.flaky && r.flaky_fails)) ?
+			HT_EXIT_FAILED : HT_EXIT_OK;
+	}
+	summary(&r);
+	if (use_af) {
+		if (ht_atomic_commit(&af) < 0 && code != HT_EXIT_INTERRUPTED)
+			code = HT_EXIT_IOERR;
+		use_af = 0;
+	}
+	if (r.write_failed && code != HT_EXIT_INTERRUPTED)
+		code = HT_EXIT_IOERR;
+out:
+	if (r.prov)
+		r.ops->close(r.prov);
+	if (use_af)
+		ht_atomic_abort(&af);
+	for (i = 0; i < r.n; i++) {
+		free(r.t[i].rec);
+		json_decref(r.t[i].attempts);
+	}
+	free(r.t);
+	free(r.order);
+	ht_buf_release(&r.problems);
+	ht_config_release(&cfg);
+	return ht_finish_stdout(code);
+}

@@ -1,0 +1,117 @@
+/*
+ * rootfs.h: an image from the store unpacked into a root file system, once
+ * per manifest digest, for the local provider's sandboxes (their read-only
+ * root).
+ *
+ * Layout of the cache directory (default .hypertest/rootfs):
+ *
+ *   CACHE/HEX/rootfs          the merged tree of the image's layers
+ *   CACHE/HEX/ht-rootfs.json  the marker, written last: digest and counts
+ *   CACHE/HEX.lock            flock'd while HEX is being prepared
+ *   CACHE/.tmp-HEX-PID-N/     an unpack in progress, renamed to HEX when done
+ *
+ * HEX is the hex of the manifest digest. A directory under the final name
+ * is always complete: it appears by rename(2) after the marker was written.
+ *
+ * Safety: layers are read with libarchive and written with openat(2)
+ * walks, never following a symlink while writing. A symlink met in the
+ * middle of an entry's path is resolved inside the tree, as if the tree
+ * were '/' (a -> /etc, then a/passwd writes TREE/etc/passwd); entries with
+ * an absolute path or a '..' component, whiteouts of '..', and hard links
+ * whose target is absolute, has '..' or is missing are refused. Devices
+ * are skipped, setuid/setgid bits dropped, ownership left alone (unless
+ * running as root and asked), and every file is readable and every
+ * directory writable by the user who unpacked it. Each layer's blob is
+ * hashed while it is read and checked against its digest, the uncompressed
+ * stream against the config's diff_id; nothing unchecked is ever renamed
+ * into place.
+ *
+ * Ownership: structs own what they hold and are freed by their release
+ * functions; strings passed in are borrowed; char * results are new
+ * strings the caller frees. Functions return 0 on success and -1 after
+ * printing the reason with ht_error(), unless their comment says otherwise.
+ */
+#ifndef HT_ROOTFS_H
+#define HT_ROOTFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oci.h"
+
+/* The cache's default directory, relative to the project root. */
+#define HT_ROOTFS_DEFAULT_DIR ".hypertest/rootfs"
+/* Default limits: 10 GiB uncompressed (Lambda's image limit), 4 million
+ * tar entries, over all layers together. */
+#define HT_ROOTFS_MAX_SIZE (10LL << 30)
+#define HT_ROOTFS_MAX_ENTRIES 4000000LL
+/* The marker's name inside CACHE/HEX. */
+#define HT_ROOTFS_MARKER "ht-rootfs.json"
+
+struct ht_rootfs_opts {
+	int64_t max_size;    /* uncompressed bytes of all layers; 0 for the default */
+	int64_t max_entries; /* tar entries of all layers; 0 for the default */
+	int same_owner;      /* apply the layers' uid/gid (only when running as root) */
+};
+
+/* What ht_rootfs_prepare_opts made or found. */
+struct ht_rootfs {
+	char digest[HT_DIGEST_LEN + 1]; /* the manifest */
+	char *path;                     /* CACHE/HEX/rootfs; owned */
+	int64_t size;                   /* bytes of regular files in the tree */
+	int64_t files;                  /* regular files in the tree */
+	int64_t entries;                /* everything in the tree: files, directories, links */
+	size_t layers;                  /* layers unpacked (or in the image, when reused) */
+	int reused;                     /* 1 when it was already there */
+	/* After a failure: why, for records and exit codes. */
+	const char *error_code;         /* "not_found", "unsafe_entry", "bad_layer",
+					   "digest_mismatch", "too_large", "io" (static) */
+	int exit_code;                  /* from exit.h */
+};
+void ht_rootfs_init(struct ht_rootfs *r);
+void ht_rootfs_release(struct ht_rootfs *r);
+
+/*
+ * Makes sure the image named by ref (a manifest digest, or a tag of the
+ * store; an index is resolved to this machine's platform) is unpacked in
+ * cache_dir (NULL for HT_ROOTFS_DEFAULT_DIR) and fills r (init it first).
+ * When CACHE/HEX is complete it is reused (r->reused); otherwise the layers
+ * are unpacked in order into a temporary directory beside it, which is
+ * renamed into place. Concurrent callers for the same digest wait on
+ * CACHE/HEX.lock; the second finds the first one's tree. opts may be NULL.
+ * A failed unpack leaves nothing under the final name.
+ */
+int ht_rootfs_prepare_opts(struct ht_oci_store *s, const char *ref, const char *cache_dir,
+			   const struct ht_rootfs_opts *opts, struct ht_rootfs *r);
+/*
+ * The short form: *path_out gets CACHE/HEX/rootfs (new string).
+ */
+int ht_rootfs_prepare(struct ht_oci_store *s, const char *manifest_digest, const char *cache_dir,
+		      char **path_out);
+
+/*
+ * Removes the unpacked roots in cache_dir whose manifest digest is not one
+ * of keep[0..nkeep-1], and temporary directories of unpacks whose process
+ * is gone. A root being prepared (its lock held) is left alone. *removed
+ * (may be NULL) gets the number of roots removed. Do not remove a root a
+ * sandbox is still running on: keep it.
+ */
+int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, long *removed);
+
+/* How the image wants to be run: its config's Entrypoint, Cmd, Env,
+ * WorkingDir and User. Arrays are NULL-terminated and owned. */
+struct ht_rootfs_exec {
+	char **entrypoint; /* never NULL; may be empty */
+	char **cmd;        /* never NULL; may be empty */
+	char **env;        /* "NAME=value", never NULL */
+	char *working_dir; /* "/" when the config says none */
+	char *user;        /* "" when the config says none */
+};
+void ht_rootfs_exec_init(struct ht_rootfs_exec *x);
+void ht_rootfs_exec_release(struct ht_rootfs_exec *x);
+/* Reads the image config of ref (as for ht_rootfs_prepare_opts) into x. */
+int ht_rootfs_exec_load(struct ht_oci_store *s, const char *ref, struct ht_rootfs_exec *x);
+/* Fills x from an image config (borrowed), as ht_rootfs_exec_load does. */
+int ht_rootfs_exec_from_config(json_t *config, struct ht_rootfs_exec *x);
+
+#endif

@@ -449,9 +449,11 @@ static int apply_whiteout(struct unpack *u, const char *parent, const char *base
 		struct dirent *de;
 		int fd;
 
-		dir = open_dir_in(u->rootfd, parent, 1);
+		/* No directory: nothing below to hide (its own entry makes it). */
+		dir = open_dir_in(u->rootfd, parent, 0);
 		if (dir < 0)
-			return entry_error(u, "io", name, "cannot open its directory: %s", strerror(errno));
+			return errno == ENOENT ? 0 :
+			       entry_error(u, "io", name, "cannot open its directory: %s", strerror(errno));
 		fd = dup(dir);
 		d = fd >= 0 ? fdopendir(fd) : NULL;
 		if (!d) {
@@ -634,9 +636,12 @@ static la_ssize_t diff_read(struct archive *a, void *ud, const void **buf)
 		return -1;
 	}
 	if (u->size + (int64_t)len > u->max_size) {
+		char msg[80];
+
 		u->too_large = 1;
-		archive_set_error(a, EFBIG, "more than %lld bytes uncompressed (the limit)",
-				  (long long)u->max_size);
+		snprintf(msg, sizeof(msg), "more than %lld bytes uncompressed (the limit)",
+			 (long long)u->max_size);
+		archive_set_error(a, EFBIG, "%s", msg);
 		return -1;
 	}
 	u->size += (int64_t)len;

@@ -4,7 +4,10 @@
 # devices, FIFOs.
 . "$HT_SRC/tests/lib.sh"
 
-mkimage() { python3 "$HT_SRC/tests/helpers/ht-rootfs-mkimage.py"; }
+# The system python when there is one: a pyenv shim costs seconds a call.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+mkimage() { "$PY" "$HT_SRC/tests/helpers/ht-rootfs-mkimage.py"; }
 
 tree() { (cd "$1" && find . -mindepth 1 | sort); }
 

@@ -5,7 +5,10 @@
 # outside the tree, nothing is left under the final name.
 . "$HT_SRC/tests/lib.sh"
 
-mkimage() { python3 "$HT_SRC/tests/helpers/ht-rootfs-mkimage.py"; }
+# The system python when there is one: a pyenv shim costs seconds a call.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+mkimage() { "$PY" "$HT_SRC/tests/helpers/ht-rootfs-mkimage.py"; }
 
 # One image with one layer of the given entries (JSON), tagged $1.
 image1() {

@@ -3,12 +3,15 @@
 # name until it is complete, leftovers cleaned up, one unpack per digest.
 . "$HT_SRC/tests/lib.sh"
 
-mkimage() { python3 "$HT_SRC/tests/helpers/ht-rootfs-mkimage.py"; }
+# The system python when there is one: a pyenv shim costs seconds a call.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+mkimage() { "$PY" "$HT_SRC/tests/helpers/ht-rootfs-mkimage.py"; }
 
 test_expect_success 'an image with a big layer' '
 	printf "{\"store\": \"st\", \"tag\": \"big\", \"layers\": [
 		{\"entries\": [{\"name\": \"small\", \"data\": \"s\"}]},
-		{\"entries\": [{\"name\": \"big\", \"zeros\": 400000000},
+		{\"entries\": [{\"name\": \"big\", \"zeros\": 200000000},
 			{\"name\": \"after\", \"data\": \"a\"}]}]}" | mkimage >digest
 '
 
@@ -30,7 +33,7 @@ test_expect_success 'a rerun succeeds and removes the leftovers' '
 	hex=$(cut -c8- digest) &&
 	ht-unpack -S st big cache >out &&
 	test_jq ".ok and .reused == false and .files == 3" out &&
-	test "$(stat -c %s "cache/$hex/rootfs/big")" = 400000000 &&
+	test "$(stat -c %s "cache/$hex/rootfs/big")" = 200000000 &&
 	test "$(cat "cache/$hex/rootfs/after")" = a &&
 	test "$(ls -A cache)" = "$(printf "%s\n%s.lock" "$hex" "$hex")"
 '

@@ -471,7 +471,13 @@ static int apply_whiteout(struct unpack *u, const char *parent, const char *base
 		close(dir);
 		return ret;
 	}
-	if (!*victim || !strcmp(victim, ".") || !strcmp(victim, "..") || ht_starts_with(victim, WHITEOUT))
+	if (ht_starts_with(victim, WHITEOUT)) {
+		/* Other ".wh..wh." names are AUFS bookkeeping (.wh..wh.plnk): not
+		 * part of the tree, and not whiteouts either. */
+		ht_debug("layer %s: skipping '%s'", u->layer->desc.digest, name);
+		return 0;
+	}
+	if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
 		return entry_error(u, "unsafe_entry", name, "a whiteout of '%s' is refused", victim);
 	dir = open_dir_in(u->rootfd, parent, 0);
 	if (dir < 0)

@@ -41,6 +41,7 @@ test_expect_success 'two layers with whiteouts give the merged tree' '
 	  {"name": "was-file/now", "data": "n"},
 	  {"name": "was-dir", "data": "now a file"},
 	  {"name": "was-link", "type": "dir"},
+	  {"name": ".wh..wh.plnk", "type": "dir"},
 	  {"name": "over", "data": "upper"}]}]}
 	EOF
 	mkimage <spec >digest &&

@@ -886,7 +886,7 @@ char *ht_xml_text(const char *xml, const char *tag, size_t *pos)
 		p = strchr(p, '<');
 		if (!p)
 			return NULL;
-		if (strncmp(p + 1, tag, tl) == 0 && (p[1 + tl] == '>' || p[1 + tl] == ' ')) {
+		if (strncmp(p + 1, tag, tl) == 0 && (p[1 + tl] == '>' || p[1 + tl] == ' ' || p[1 + tl] == '/')) {
 			start = strchr(p, '>');
 			if (!start)
 				return NULL;

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A scripted, misbehaving HTTP/1.1 server for the retry tests.
 
-    ht-script-server.py PORT LOG STEP...
+    ht-script-server.py PORT LOG
 
-Listens on 127.0.0.1:PORT. The Nth request gets STEP N (the last step
-repeats): "200", "503", "503:ra=2" (Retry-After: 2), "503:date=2"
+Listens on 127.0.0.1:PORT. The script is in the path: a request for
+/NAME/STEP,STEP,... gets, as the Nth request for that path, STEP N (the
+last step repeats): "200", "503", "503:ra=2" (Retry-After: 2), "503:date=2"
 (Retry-After as an HTTP-date 2 s ahead), "sleep=3" (answer 200 after 3 s),
 "close" (drop the connection without answering). Each request appends
 "MONOTONIC_MS CLIENT_PORT PATH" to LOG. Connections are kept alive.
@@ -15,9 +16,9 @@ import sys
 import threading
 import time
 
-port, log, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3:] or ["200"]
+port, log = int(sys.argv[1]), sys.argv[2]
 lock = threading.Lock()
-count = [0]
+counts = {}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -27,9 +28,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        steps = parts[1].split(",") if len(parts) > 1 and parts[1] else ["200"]
         with lock:
-            step = steps[min(count[0], len(steps) - 1)]
-            count[0] += 1
+            n = counts.get(self.path, 0)
+            counts[self.path] = n + 1
+            step = steps[min(n, len(steps) - 1)]
             with open(log, "a") as f:
                 f.write("%d %d %s\n" % (time.monotonic() * 1000, self.client_address[1], self.path))
         if step == "close":

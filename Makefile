@@ -119,7 +119,7 @@ check: deps
 
 .PHONY: _check
 _check: all $(UNIT_BIN) $(HELPERS) $(if $(wildcard tests/helpers/failwrite.c.in),$(O)/tests/failwrite.so)
-	@HT_BIN="$(CURDIR)/$(BIN)" HT_TEST_HELPERS="$(CURDIR)/$(O)/tests" HT_SRC="$(CURDIR)" \
+	@HT_BIN="$(CURDIR)/$(BIN)" HT_TEST_MAKEFLAGS="SANITIZE=$(SANITIZE) WERROR=$(WERROR)" HT_TEST_HELPERS="$(CURDIR)/$(O)/tests" HT_SRC="$(CURDIR)" \
 	  tests/run-tests $(O)/test-results $(if $(TESTS),$(TESTS),$(UNIT_BIN) $(SHELL_TESTS))
 
 test: _check
@@ -131,18 +131,17 @@ demo: deps
 bench: all
 	@for b in bench/*.sh; do echo "== $$b"; HT_BIN="$(CURDIR)/$(BIN)" sh $$b || exit 1; done
 
-hypertest.pc: Makefile
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
-	  'Name: libht' 'Description: hypertest shared library' 'Version: $(VERSION)' \
-	  'Requires.private: $(_pkgs)' 'Libs: -L$${libdir} -lht' 'Cflags: -I$${includedir}' >$@.tmp && mv $@.tmp $@
-
-install: all hypertest.pc
+# The pkg-config file is written at install time, for the PREFIX given then.
+install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(LIBHT) $(DESTDIR)$(LIBDIR)/libht.a
 	install -m 644 include/ht/*.h $(DESTDIR)$(INCDIR)/ht/
-	install -m 644 hypertest.pc $(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
-	install -m 644 mk/hypertest.mk $(DESTDIR)$(DATADIR)/hypertest/hypertest.mk
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: hypertest' 'Description: libht, the hypertest library' 'Version: $(VERSION)' \
+	  'Requires: $(_pkgs)' 'Libs: -L$${libdir} -lht -lpthread -lm' 'Cflags: -I$${includedir}' \
+	  >$(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
+	$(if $(wildcard mk/hypertest.mk),install -m 644 mk/hypertest.mk $(DESTDIR)$(DATADIR)/hypertest/hypertest.mk)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOL_SRC:.c=)))
@@ -150,7 +149,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest
 
 clean:
-	rm -rf build bin hypertest.pc
+	rm -rf build bin
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(O)/tools/%.d) $(UNIT_SRC:%.c=$(O)/%.d) $(HELPER_SRC:%.c=$(O)/%.d)
 .SECONDARY:

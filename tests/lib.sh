@@ -181,3 +181,16 @@ start_moto() {
 }
 
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# process_gone PID: true when PID is no longer running (a zombie waiting to
+# be reaped by an init that does not reap counts as gone). Waits up to 2 s.
+process_gone() {
+  _i=0
+  while [ $_i -lt 20 ]; do
+    _st=$(ps -o stat= -p "$1" 2>/dev/null | tr -d " ")
+    case $_st in ""|Z*) return 0 ;; esac
+    sleep 0.1; _i=$((_i + 1))
+  done
+  echo "process_gone: process $1 still runs ($_st)" >&2
+  return 1
+}

@@ -8,7 +8,14 @@
  * KEY=VALUE on the command line. docs/configuration.md documents each key.
  *
  * Ownership: struct ht_config owns every string and array in it;
- * ht_config_release() frees them.
+ * ht_config_release() frees them. Strings passed in are borrowed.
+ *
+ * Loading checks types, ranges and enums and refuses unknown keys and
+ * credentials; it does not check that required values are there, because
+ * each tool needs different ones: a tool calls ht_config_require() with
+ * what it needs. One table, ht_config_keys[], describes every key: the
+ * validator, the HT_* variables, ht-doctor --print-schema and
+ * docs/configuration.md all follow it.
  */
 #ifndef HT_CONFIG_H
 #define HT_CONFIG_H
@@ -32,7 +39,7 @@ struct ht_config {
 	int flaky_fails;     /* "flaky_fails": a flaky test fails the run; default 0 */
 	struct {
 		char *name;           /* "command" (default) */
-		struct ht_strlist tests; /* globs relative to root: ["t/*.sh"] */
+		struct ht_strlist tests; /* globs relative to root, like tests/test-*.sh */
 		char *list;           /* a listing command instead of globs; one test per line */
 		char *run;            /* template: "sh {file}"; placeholders {file} {name} {id} {out} */
 		int shell;            /* 1: run the template through /bin/sh -c (values quoted) */
@@ -61,7 +68,44 @@ struct ht_config {
 		long memory_mb;    /* per sandbox; 0 for no limit */
 	} local;
 	json_t *json;        /* the merged settings as JSON (for ht-doctor --print) */
+	/* Where values came from, for messages after loading. */
+	char *text;          /* the file's contents, or NULL */
+	json_t *origin;      /* key path -> "file", "HT_FOO" or "--set"; defaults absent */
+	/* After a failed load: the exit code to use (HT_EXIT_CONFIG, or
+	 * HT_EXIT_NOINPUT for a named file that cannot be opened, HT_EXIT_IOERR)
+	 * and the first message printed (new string). */
+	int error_code;
+	char *error;
 };
+
+enum ht_config_type {
+	HT_CT_SECTION,  /* an object holding other keys */
+	HT_CT_STRING,
+	HT_CT_ENUM,     /* a string, one of choices */
+	HT_CT_INT,      /* long, in [min, max] */
+	HT_CT_BOOL,     /* int, 0 or 1 */
+	HT_CT_STRLIST,  /* array of strings -> struct ht_strlist */
+	HT_CT_STRMAP,   /* object string -> string -> struct ht_strlist of "K=V" */
+};
+
+/* One key of hypertest.json. */
+struct ht_config_key {
+	const char *path;        /* "runner.run" */
+	enum ht_config_type type;
+	const char *dflt;        /* default, written as an HT_* value would be; NULL: none */
+	const char *dflt_doc;    /* the default as the docs say it, when it is computed */
+	long min, max;           /* HT_CT_INT */
+	const char *choices;     /* HT_CT_ENUM: "local|aws" */
+	int nonempty;            /* strings: "" is refused */
+	size_t off;              /* where the value lives in struct ht_config */
+	const char *doc;         /* one sentence for the docs */
+};
+/* Every key, sections first in file order; ends with a NULL path. */
+extern const struct ht_config_key ht_config_keys[];
+/* The key with this path, or NULL. */
+const struct ht_config_key *ht_config_key_find(const char *path);
+/* The HT_* variable of a key path into buf: "runner.run" -> "HT_RUNNER_RUN". */
+void ht_config_env_name(const char *path, char *buf, size_t size);
 
 /*
  * Loads the configuration as described above. path (may be NULL) is the
@@ -71,8 +115,61 @@ struct ht_config {
  * HT_EXIT_CONFIG).
  */
 int ht_config_load(struct ht_config *c, const char *path, const char *const *sets);
+/*
+ * For a tool's main: loads with ht_cli.config_path and ht_cli.sets, and on
+ * failure exits with c->error_code.
+ */
+void ht_config_load_or_die(struct ht_config *c);
 void ht_config_release(struct ht_config *c);
 /* A path under the state directory ("<root>/<dir>/<name>"), new string. */
 char *ht_config_state_path(const struct ht_config *c, const char *name);
+/* A path from the config (image.store, say) resolved against root; an
+ * absolute path is returned as is. New string. */
+char *ht_config_path(const struct ht_config *c, const char *p);
+
+/*
+ * Checks that what a tool needs is set. what is a space-separated list of:
+ *   "runner"    runner.run, and runner.tests or runner.list (not both);
+ *   "provider"  what the provider needs: on aws, aws.function and aws.bucket;
+ *   a key path  that key must be set and not empty ("image.base").
+ * Returns 0, or -1 after printing one message per missing value, naming
+ * the key, the file position of the section that should hold it, and the
+ * tool (ht_progname). Tools exit with HT_EXIT_CONFIG then.
+ */
+int ht_config_require(const struct ht_config *c, const char *what);
+
+/*
+ * Prints "WHERE: KEY: message" for a value that loaded fine but turned out
+ * wrong later (a function that does not exist, say). WHERE is FILE:LINE:COL
+ * of the value, or the HT_* variable or --set that gave it. Returns -1.
+ */
+int ht_config_error(const struct ht_config *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* --- positions in JSON text (config-locate.c) --------------------------- */
+
+/* One step of a path into a JSON document: a member key, or (key NULL)
+ * an array index. */
+struct ht_json_step {
+	const char *key;
+	long index;
+};
+/*
+ * Finds where the value at path (n steps; n == 0 is the whole document)
+ * starts in text, or where its key starts when at_key is set and the last
+ * step is a key. Handles strings with escapes (keys are compared decoded)
+ * and nesting. Returns the byte offset, or -1 when the path is not there
+ * or the text is not JSON.
+ */
+long ht_json_locate(const char *text, size_t len, const struct ht_json_step *path,
+		    int n, int at_key);
+/* Splits a key path like "runner.tests[2]" or "runner.env.HOME" into
+ * steps pointing into buf (size bytes, a copy of path). Returns the number
+ * of steps, or -1 when there are more than max or the path is malformed. */
+int ht_json_path_parse(const char *path, char *buf, size_t size,
+		       struct ht_json_step *steps, int max);
+/* Line and column (from 1; columns count UTF-8 characters, like jansson)
+ * of byte offset off in text. */
+void ht_json_linecol(const char *text, size_t len, long off, int *line, int *col);
 
 #endif

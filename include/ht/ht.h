@@ -8,4 +8,5 @@
 #include "util.h"
 #include "jsonl.h"
 #include "proc.h"
+#include "config.h"
 #endif

@@ -1,0 +1,57 @@
+/*
+ * bucket.h: where artifacts are kept, behind one small interface.
+ *
+ * A bucket is named by a URL: `file:///abs/dir` is a directory laid out
+ * like S3 (the key "RUN/TEST/stdout.txt" is the file DIR/RUN/TEST/stdout.txt);
+ * `s3://name[/prefix]` is an S3 bucket, which the AWS provider will bring
+ * (until then opening one fails with a clear message). Keys are relative
+ * paths of [A-Za-z0-9._-] and other printable characters, without empty,
+ * "." or ".." segments, at most 1024 bytes.
+ *
+ * Ownership: struct ht_bucket owns what it holds until ht_bucket_release();
+ * keys, paths and data passed in are borrowed.
+ */
+#ifndef HT_BUCKET_H
+#define HT_BUCKET_H
+
+#include <stddef.h>
+
+struct ht_bucket;
+
+/* What a kind of bucket does; one table per kind (file now, s3 later). */
+struct ht_bucket_ops {
+	const char *scheme; /* "file" */
+	int (*open)(struct ht_bucket *b, const char *rest);
+	/* Stores the file at path under key, streaming it; atomic per key. */
+	int (*put_file)(struct ht_bucket *b, const char *key, const char *path);
+	int (*put)(struct ht_bucket *b, const char *key, const void *data, size_t len);
+	/* Reads key into *out (new string, at most max bytes, 0 for 64 MiB). */
+	int (*get)(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
+	void (*release)(struct ht_bucket *b);
+};
+
+struct ht_bucket {
+	const struct ht_bucket_ops *ops;
+	char *url;   /* as given */
+	char *dir;   /* file: the directory */
+	char *prefix; /* a key prefix from the URL ("" for none) */
+	void *priv;  /* what a kind of bucket keeps for itself */
+};
+
+/*
+ * Opens the bucket named by url and checks that it is usable (a file
+ * bucket's directory exists or can be made, and is writable). Returns 0,
+ * or -1 after printing why ("s3 buckets need the aws provider", "cannot
+ * write to '/x'"). Release b in both cases.
+ */
+int ht_bucket_open(struct ht_bucket *b, const char *url);
+void ht_bucket_release(struct ht_bucket *b);
+/* 1 when key is a valid key (see above). */
+int ht_bucket_key_valid(const char *key);
+/* These check the key and then call the bucket's operation. Each returns
+ * 0, or -1 after printing why. */
+int ht_bucket_put_file(struct ht_bucket *b, const char *key, const char *path);
+int ht_bucket_put(struct ht_bucket *b, const char *key, const void *data, size_t len);
+int ht_bucket_get(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * runner.h: test-runner plugins, the table of operations that ht-plan and
+ * ht-runner call without knowing which plugin they hold.
+ *
+ * A plugin lists the tests of a project (ht-plan), builds the `run` object
+ * of one ht.test/1 record (ht-plan), and, inside the function, runs exactly
+ * that test and judges its outcome (ht-runner). The generic `command`
+ * plugin (providers/runner-command.c, docs/runner-command.md) lists by glob
+ * or by a listing command, runs a command template, and reads the outcome
+ * from the exit code, TAP on stdout or a JUnit XML file.
+ *
+ * Ownership: structs own the strings and JSON values they hold and free
+ * them in their _release(); json_t results are new references; arguments
+ * are borrowed unless a comment says "steals".
+ */
+#ifndef HT_RUNNER_H
+#define HT_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct ht_config;
+
+/* --- listed tests ------------------------------------------------------- */
+
+/* One test as a plugin lists it. */
+struct ht_test_entry {
+	char *name; /* the human name, never NULL */
+	char *file; /* the file relative to the project root, or NULL */
+};
+
+struct ht_test_list {
+	struct ht_test_entry *v;
+	size_t n, cap;
+};
+
+void ht_test_list_init(struct ht_test_list *l);
+void ht_test_list_release(struct ht_test_list *l);
+/* Appends a copy of name and file (file may be NULL). */
+void ht_test_list_add(struct ht_test_list *l, const char *name, const char *file);
+/* Sorts by name and drops duplicates. */
+void ht_test_list_sort_unique(struct ht_test_list *l);
+/* Drops later duplicates of a name, keeping the order otherwise. */
+void ht_test_list_unique(struct ht_test_list *l);
+
+/* --- running one test ------------------------------------------------------ */
+
+/* What ht-runner gives a plugin to run one test with. All borrowed. */
+struct ht_run_ctx {
+	const char *cwd;          /* working directory of the test */
+	const char *out_dir;      /* the test's output directory, "{out}" */
+	const char *stdout_path;  /* where the test's stdout goes */
+	const char *stderr_path;  /* where the test's stderr goes */
+	char *const *envp;        /* the test's whole environment */
+	int64_t deadline_ms;      /* on ht_now_ms()'s clock; 0 for none */
+	int64_t limit_ms;         /* the time the test was given, for messages */
+	int64_t grace_ms;         /* SIGTERM to SIGKILL at the deadline */
+	volatile int *stop;       /* set by a signal handler: stop the test now */
+};
+
+/* How one test ended, as a plugin judged it. */
+struct ht_run_result {
+	const char *status;   /* static: "passed", "failed", "skipped", "timed_out", "error", "interrupted" */
+	int exited;           /* 1 when exit_code is meaningful */
+	int exit_code;
+	int signal;           /* the signal that ended it, or 0 */
+	int64_t start_wall_ms;
+	int64_t duration_ms;
+	char *message;        /* one line, valid UTF-8 */
+	char *error_code;     /* with status "error": a short code ("spawn", "junit") */
+	json_t *tests;        /* TAP or JUnit counts and failures, or NULL */
+};
+
+void ht_run_result_init(struct ht_run_result *r);
+void ht_run_result_release(struct ht_run_result *r);
+/* Replaces r->message with a printf-formatted, UTF-8-cleaned line. */
+void ht_run_result_set_message(struct ht_run_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- the plugin table ------------------------------------------------------ */
+
+#define HT_LIST_TIMEOUT_MS (120 * 1000)
+
+struct ht_runner_ops {
+	const char *name;
+	/*
+	 * Lists the tests of the project described by c into out. Returns 0,
+	 * or an exit code after printing why: HT_EXIT_NOINPUT (a glob matched
+	 * nothing, no tests configured), HT_EXIT_DATAERR (the listing command
+	 * printed nothing usable), HT_EXIT_OSERR (the listing command failed),
+	 * HT_EXIT_CONFIG. A listing command gets timeout_ms (0: the default,
+	 * HT_LIST_TIMEOUT_MS).
+	 */
+	int (*list)(const struct ht_config *c, long timeout_ms, struct ht_test_list *out);
+	/*
+	 * Builds the `run` object of the ht.test/1 record for test t with id
+	 * test_id into *out (new reference). Returns 0, or an exit code
+	 * (HT_EXIT_CONFIG) after printing why.
+	 */
+	int (*plan)(const struct ht_config *c, const struct ht_test_entry *t, const char *test_id, json_t **out);
+	/*
+	 * Checks the `run` object of an event before anything runs. Returns
+	 * 0, or -1 with a reason in err.
+	 */
+	int (*check)(json_t *run, char *err, size_t errlen);
+	/*
+	 * Runs the test described by run (borrowed) with ctx and fills res.
+	 * Returns 0 whenever res says what happened (status "error"
+	 * included); -1 only when nothing could be judged.
+	 */
+	int (*run)(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_result *res);
+};
+
+/* The plugin called name, or NULL. Borrowed, static. */
+const struct ht_runner_ops *ht_runner_find(const char *name);
+/* The names of all plugins, comma-separated, for messages. Static. */
+const char *ht_runner_names(void);
+
+extern const struct ht_runner_ops ht_runner_command;
+
+/* --- helpers the plugins share (exposed for unit tests) -------------------- */
+
+/*
+ * The stable test id of a test name (docs/records.md): "t-" + a slug of the
+ * name (at most 40 of [a-z0-9-]) + "-" + the first 8 hex digits of the
+ * SHA-256 of the name. New string.
+ */
+char *ht_test_id(const char *name);
+/* 1 when s is safe as one path component and S3 key part:
+ * [A-Za-z0-9._-]{1,128}, not "." or "..". */
+int ht_id_safe(const char *s);
+
+/*
+ * Splits a command template into words: blanks separate words, '...'
+ * keeps everything literally, "..." keeps everything but \" and \\,
+ * a backslash outside quotes escapes the next character. Returns a
+ * NULL-terminated array of new strings (free with ht_strv_free) and its
+ * length in *n, or NULL with a reason in err (an unterminated quote).
+ */
+char **ht_split_words(const char *s, size_t *n, char *err, size_t errlen);
+void ht_strv_free(char **v);
+
+/* A placeholder and its value for ht_subst. */
+struct ht_subst_var {
+	const char *name;  /* "file" for {file} */
+	const char *value; /* NULL: leave the placeholder as it is */
+};
+/*
+ * Replaces each {NAME} of vars in s by its value, quoted for /bin/sh when
+ * shell_quote is set. Unknown placeholders stay as they are. New string.
+ */
+char *ht_subst(const char *s, const struct ht_subst_var *vars, size_t nvars, int shell_quote);
+/* s in single quotes for /bin/sh ('it'\''s'); new string. */
+char *ht_shell_quote(const char *s);
+
+/*
+ * Makes s valid UTF-8 in place: every byte that does not start a valid
+ * sequence becomes '?'. With oneline, control characters (newlines
+ * included) become spaces. Returns s.
+ */
+char *ht_utf8_clean(char *s, size_t len, int oneline);
+
+/*
+ * TAP on stdout: counts of one stream. ht_tap_feed() takes one line at a
+ * time (without its newline); ht_tap_finish() judges. The result's tests
+ * member gets {"passed","failed","skipped","todo","failures":[...]}.
+ */
+struct ht_tap {
+	long planned;      /* -1 until a plan line */
+	long passed, failed, skipped, todo, count;
+	int skip_all;      /* "1..0 # SKIP ..." */
+	int bailed;
+	char *first_failure; /* "not ok 3 - name" */
+	char *bail_reason;
+	char *skip_reason;
+	json_t *failures;  /* array of {"name","message"} */
+};
+void ht_tap_init(struct ht_tap *t);
+void ht_tap_release(struct ht_tap *t);
+void ht_tap_feed(struct ht_tap *t, const char *line);
+/* Sets res->status, message and tests from t and the process' end. */
+void ht_tap_finish(struct ht_tap *t, struct ht_run_result *res);
+
+/*
+ * JUnit XML: counts testcases, failures, errors and skipped, and collects
+ * the names and messages of failing cases (at most 50). Returns 0, or -1
+ * with a reason in err when xml is not a JUnit document.
+ */
+struct ht_junit {
+	long tests, failed, errors, skipped;
+	json_t *failures; /* array of {"name","message"} */
+};
+void ht_junit_init(struct ht_junit *j);
+void ht_junit_release(struct ht_junit *j);
+int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, size_t errlen);
+/* Decodes XML entities (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;) of
+ * s[0..len) into a new string. */
+char *ht_xml_unescape(const char *s, size_t len);
+
+#endif

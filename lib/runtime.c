@@ -1,0 +1,181 @@
+/*
+ * runtime.c: the Lambda Runtime API client, on ht_http_do.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "ht/diag.h"
+#include "ht/http.h"
+#include "ht/runtime.h"
+#include "ht/util.h"
+
+/* How long to keep knocking on a refused port before deciding the API is
+ * gone for good: REFUSED_TRIES times, REFUSED_WAIT_MS apart. */
+#define REFUSED_TRIES 10
+#define REFUSED_WAIT_MS 500
+
+int ht_runtime_init(struct ht_runtime *rt, const char *api)
+{
+	size_t n;
+
+	memset(rt, 0, sizeof(*rt));
+	if (!api || !*api)
+		return ht_error("AWS_LAMBDA_RUNTIME_API is not set (use --once FILE to run one test without it)");
+	if (strstr(api, "://"))
+		return ht_error("AWS_LAMBDA_RUNTIME_API '%s' must be HOST:PORT, without a scheme", api);
+	n = strlen(api);
+	while (n && api[n - 1] == '/')
+		n--;
+	rt->base = ht_xasprintf("http://%.*s/2018-06-01/runtime", (int)n, api);
+	return 0;
+}
+
+void ht_runtime_release(struct ht_runtime *rt)
+{
+	free(rt->base);
+	rt->base = NULL;
+}
+
+void ht_invocation_release(struct ht_invocation *inv)
+{
+	free(inv->request_id);
+	free(inv->body);
+	memset(inv, 0, sizeof(*inv));
+}
+
+int ht_runtime_next(struct ht_runtime *rt, struct ht_invocation *inv)
+{
+	char *url = ht_xasprintf("%s/invocation/next", rt->base);
+	struct ht_http_req req = { 0 };
+	struct ht_http_resp resp;
+	char *deadline;
+	int rc = -1;
+
+	memset(inv, 0, sizeof(*inv));
+	req.url = url;
+	req.timeout_ms = -1;
+	req.max_response = 8u * 1024 * 1024; /* Lambda's payloads are at most 6 MB */
+	ht_http_resp_init(&resp);
+	for (;;) {
+		if (ht_http_do(&req, &resp) == 0)
+			break;
+		if (resp.curl_code != CURLE_COULDNT_CONNECT) {
+			ht_error("GET '%s': %s", url, resp.error);
+			goto out;
+		}
+		if (++rt->refused >= REFUSED_TRIES) {
+			ht_info("the Runtime API at '%s' refuses connections: ending", rt->base);
+			rc = 0;
+			goto out;
+		}
+		ht_sleep_ms(REFUSED_WAIT_MS);
+	}
+	rt->refused = 0;
+	if (resp.status == 410) {
+		ht_info("the Runtime API says it is shutting down");
+		rc = 0;
+		goto out;
+	}
+	if (resp.status != 200) {
+		ht_error("GET '%s': HTTP %ld", url, resp.status);
+		goto out;
+	}
+	inv->request_id = ht_http_header(&resp, "Lambda-Runtime-Aws-Request-Id");
+	if (!inv->request_id || !*inv->request_id) {
+		ht_error("GET '%s': no Lambda-Runtime-Aws-Request-Id header", url);
+		ht_invocation_release(inv);
+		goto out;
+	}
+	deadline = ht_http_header(&resp, "Lambda-Runtime-Deadline-Ms");
+	if (deadline) {
+		char *end;
+		long long v = strtoll(deadline, &end, 10);
+
+		inv->deadline_ms = (end != deadline && *end == '\0' && v > 0) ? v : 0;
+		free(deadline);
+	}
+	inv->len = resp.body.len;
+	inv->body = ht_buf_detach(&resp.body);
+	if (!inv->body)
+		inv->body = ht_xstrdup("");
+	rc = 1;
+out:
+	ht_http_resp_release(&resp);
+	free(url);
+	return rc;
+}
+
+/* POSTs body to base + path; 0 on a 2xx answer. */
+static int post(struct ht_runtime *rt, const char *path, const char *const *headers, const char *body, size_t len)
+{
+	char *url = ht_xasprintf("%s%s", rt->base, path);
+	struct ht_http_req req = { 0 };
+	struct ht_http_resp resp;
+	int rc = 0;
+
+	req.method = "POST";
+	req.url = url;
+	req.headers = headers;
+	req.body = body;
+	req.body_len = len;
+	req.timeout_ms = 30000;
+	req.retry = &ht_http_retry_default;
+	ht_http_resp_init(&resp);
+	if (ht_http_do(&req, &resp) < 0)
+		rc = ht_error("POST '%s': %s", url, resp.error);
+	else if (resp.status < 200 || resp.status > 299)
+		rc = ht_error("POST '%s': HTTP %ld: %.200s", url, resp.status, resp.body.data ? resp.body.data : "");
+	ht_http_resp_release(&resp);
+	free(url);
+	return rc;
+}
+
+int ht_runtime_respond(struct ht_runtime *rt, const char *request_id, const char *body, size_t len)
+{
+	static const char *const headers[] = { "Content-Type: application/json", NULL };
+	char *path = ht_xasprintf("/invocation/%s/response", request_id);
+	int rc = post(rt, path, headers, body, len);
+
+	free(path);
+	return rc;
+}
+
+/* Posts an error document of type and message to path. */
+static int post_error(struct ht_runtime *rt, const char *path, const char *type, const char *message)
+{
+	json_t *doc = json_pack("{s:s,s:s}", "errorMessage", message, "errorType", type);
+	char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	char *hdr = ht_xasprintf("Lambda-Runtime-Function-Error-Type: %s", type);
+	const char *headers[] = { "Content-Type: application/json", hdr, NULL };
+	int rc;
+
+	if (!body) {
+		/* message was not valid UTF-8: say so rather than lose it all */
+		json_decref(doc);
+		doc = json_pack("{s:s,s:s}", "errorMessage", "(the message was not valid UTF-8)", "errorType", type);
+		body = json_dumps(doc, JSON_COMPACT);
+	}
+	rc = post(rt, path, headers, body, strlen(body));
+	free(body);
+	free(hdr);
+	json_decref(doc);
+	return rc;
+}
+
+int ht_runtime_fail(struct ht_runtime *rt, const char *request_id, const char *type, const char *message)
+{
+	char *path = ht_xasprintf("/invocation/%s/error", request_id);
+	int rc = post_error(rt, path, type, message);
+
+	free(path);
+	return rc;
+}
+
+int ht_runtime_init_error(struct ht_runtime *rt, const char *type, const char *message)
+{
+	return post_error(rt, "/init/error", type, message);
+}

@@ -1,0 +1,627 @@
+/*
+ * runner-command.c: the generic `command` test runner (docs/runner-command.md).
+ *
+ * Tests are the files matching globs under the project root, or the lines a
+ * listing command prints. One test runs by a command template, split into
+ * words before its placeholders are replaced, so a value never becomes two
+ * arguments; with runner.shell the template goes to /bin/sh -c with every
+ * value single-quoted. The outcome is the exit code, TAP on stdout, or a
+ * JUnit XML file.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ht/config.h"
+#include "ht/diag.h"
+#include "ht/exit.h"
+#include "ht/jsonl.h"
+#include "ht/proc.h"
+#include "ht/runner.h"
+#include "ht/util.h"
+
+#define LIST_MAX_OUTPUT (16u * 1024 * 1024)
+#define JUNIT_MAX (32u * 1024 * 1024)
+#define TAP_LINE_MAX 8192
+
+/* --- globs ----------------------------------------------------------------- */
+
+static int has_magic(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/*
+ * Adds to out every regular file under root/rel matching the segments
+ * seg[0..nseg). "**" matches any number of directories (never hidden
+ * ones, never through a symbolic link, so no loop).
+ */
+static void glob_walk(const char *root, const char *rel, char **seg, size_t nseg, struct ht_test_list *out)
+{
+	char *dir = *rel ? ht_path_join(root, rel) : ht_xstrdup(root);
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+
+	if (nseg == 0)
+		goto done;
+	if (strcmp(seg[0], "**") == 0) {
+		glob_walk(root, rel, seg + 1, nseg - 1, out);
+		d = opendir(dir);
+		if (!d)
+			goto done;
+		while ((de = readdir(d))) {
+			char *sub, *full;
+
+			if (de->d_name[0] == '.')
+				continue;
+			sub = *rel ? ht_path_join(rel, de->d_name) : ht_xstrdup(de->d_name);
+			full = ht_path_join(root, sub);
+			if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode))
+				glob_walk(root, sub, seg, nseg, out);
+			free(sub);
+			free(full);
+		}
+		closedir(d);
+		goto done;
+	}
+	if (!has_magic(seg[0])) {
+		char *sub = *rel ? ht_path_join(rel, seg[0]) : ht_xstrdup(seg[0]);
+		char *full = ht_path_join(root, sub);
+
+		if (stat(full, &st) == 0) {
+			if (nseg == 1 && S_ISREG(st.st_mode))
+				ht_test_list_add(out, sub, sub);
+			else if (nseg > 1 && S_ISDIR(st.st_mode))
+				glob_walk(root, sub, seg + 1, nseg - 1, out);
+		}
+		free(sub);
+		free(full);
+		goto done;
+	}
+	d = opendir(dir);
+	if (!d)
+		goto done;
+	while ((de = readdir(d))) {
+		char *sub, *full;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fnmatch(seg[0], de->d_name, FNM_PERIOD) != 0)
+			continue;
+		sub = *rel ? ht_path_join(rel, de->d_name) : ht_xstrdup(de->d_name);
+		full = ht_path_join(root, sub);
+		if (stat(full, &st) == 0) {
+			if (nseg == 1 && S_ISREG(st.st_mode))
+				ht_test_list_add(out, sub, sub);
+			else if (nseg > 1 && S_ISDIR(st.st_mode))
+				glob_walk(root, sub, seg + 1, nseg - 1, out);
+		}
+		free(sub);
+		free(full);
+	}
+	closedir(d);
+done:
+	free(dir);
+}
+
+/* Lists the files matching one glob pattern into out. */
+static void glob_one(const char *root, const char *pattern, struct ht_test_list *out)
+{
+	char *copy = ht_xstrdup(pattern);
+	char **seg = NULL, *s, *save = NULL;
+	size_t nseg = 0;
+
+	for (s = strtok_r(copy, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(s, "."))
+			continue;
+		seg = ht_xrealloc(seg, (nseg + 1) * sizeof(*seg));
+		seg[nseg++] = s;
+	}
+	glob_walk(root, "", seg, nseg, out);
+	free(seg);
+	free(copy);
+}
+
+static int list_globs(const struct ht_config *c, struct ht_test_list *out)
+{
+	const char *root = c->root ? c->root : ".";
+	int i;
+
+	if (c->runner.tests.n == 0)
+		return ht_error("no tests: runner.tests is empty and runner.list is not set"), HT_EXIT_NOINPUT;
+	for (i = 0; i < c->runner.tests.n; i++) {
+		const char *pat = c->runner.tests.v[i];
+		size_t before = out->n;
+
+		char key[40];
+
+		snprintf(key, sizeof(key), "runner.tests[%d]", i);
+		if (!*pat || *pat == '/')
+			return ht_config_error(c, key, "'%s' must be a path relative to the project root", pat), HT_EXIT_CONFIG;
+		glob_one(root, pat, out);
+		if (out->n == before)
+			return ht_config_error(c, key, "the glob '%s' matches no file under '%s'", pat, root), HT_EXIT_NOINPUT;
+	}
+	ht_test_list_sort_unique(out);
+	return 0;
+}
+
+/* --- a listing command ----------------------------------------------------- */
+
+/* The last bytes of the file fd (at most max), one line, cleaned; new string. */
+static char *file_tail(int fd, size_t max)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)max ? size - (off_t)max : 0;
+	char *buf = ht_xmalloc(max + 1);
+	ssize_t n = pread(fd, buf, max, from);
+	char *s, *e;
+
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	ht_utf8_clean(buf, (size_t)n, 0);
+	/* Collapse the lines into one, without blanks at either end. */
+	for (s = buf; *s; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+	for (s = buf; *s == ' '; s++)
+		;
+	e = s + strlen(s);
+	while (e > s && e[-1] == ' ')
+		*--e = '\0';
+	memmove(buf, s, strlen(s) + 1);
+	ht_utf8_clean(buf, strlen(buf), 1);
+	return buf;
+}
+
+/* 1 when line is valid UTF-8 without control characters, which a JSON
+ * record and a file name both carry without loss. */
+static int utf8_line_ok(const char *line)
+{
+	char *clean = ht_utf8_clean(ht_xstrdup(line), strlen(line), 1);
+	int ok = strcmp(clean, line) == 0;
+
+	free(clean);
+	return ok;
+}
+
+static int list_command(const struct ht_config *c, long timeout_ms, struct ht_test_list *out)
+{
+	const char *root = c->root ? c->root : ".";
+	const char *cmd = c->runner.list;
+	char **argv = NULL;
+	char sh[] = "/bin/sh", dash_c[] = "-c";
+	char *sh_argv[4] = { sh, dash_c, NULL, NULL };
+	char err[128], *output = NULL, *line, *save = NULL;
+	struct ht_proc p;
+	size_t n, lineno = 0;
+	FILE *errf;
+	int rc = 0;
+
+	if (c->runner.shell) {
+		sh_argv[2] = (char *)cmd;
+	} else {
+		argv = ht_split_words(cmd, &n, err, sizeof(err));
+		if (!argv)
+			return ht_config_error(c, "runner.list", "%s in '%s'", err, cmd), HT_EXIT_CONFIG;
+		if (n == 0) {
+			ht_strv_free(argv);
+			return ht_error("runner.list is empty"), HT_EXIT_CONFIG;
+		}
+	}
+	errf = tmpfile();
+	if (!errf) {
+		ht_strv_free(argv);
+		return ht_error("cannot create a temporary file: %s", strerror(errno)), HT_EXIT_IOERR;
+	}
+	ht_proc_init(&p, argv ? argv : sh_argv);
+	p.cwd = root;
+	p.stderr_fd = fileno(errf);
+	p.deadline_ms = ht_now_ms() + (timeout_ms > 0 ? timeout_ms : HT_LIST_TIMEOUT_MS);
+	p.grace_ms = 1000;
+	if (ht_proc_capture(&p, LIST_MAX_OUTPUT, &output) < 0) {
+		char *tail = file_tail(fileno(errf), 500);
+
+		ht_error("listing command '%s' failed%s%s", cmd, *tail ? ": " : "", tail);
+		free(tail);
+		rc = HT_EXIT_OSERR;
+		goto out;
+	}
+	if (p.timed_out || p.signal || p.exit_code != 0) {
+		char *tail = file_tail(fileno(errf), 500);
+
+		if (p.timed_out)
+			ht_error("listing command '%s' timed out after %.1f s%s%s", cmd, (double)(timeout_ms > 0 ? timeout_ms : HT_LIST_TIMEOUT_MS) / 1000,
+				 *tail ? ": " : "", tail);
+		else
+			ht_error("listing command '%s' failed: %s%s%s", cmd, ht_proc_describe(&p), *tail ? ": " : "", tail);
+		free(tail);
+		rc = HT_EXIT_OSERR;
+		goto out;
+	}
+	for (line = output; line; line = save) {
+		char *nl = strchr(line, '\n'), *e;
+		char *full;
+		struct stat st;
+
+		save = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		e = line + strlen(line);
+		while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (!*line)
+			continue;
+		if (!utf8_line_ok(line)) {
+			ht_error("listing command '%s': line %zu is not valid UTF-8 text", cmd, lineno);
+			rc = HT_EXIT_DATAERR;
+			goto out;
+		}
+		full = ht_path_join(root, line);
+		ht_test_list_add(out, line, *line != '/' && stat(full, &st) == 0 && S_ISREG(st.st_mode) ? line : NULL);
+		free(full);
+	}
+	ht_test_list_unique(out);
+	if (out->n == 0) {
+		ht_error("listing command '%s' printed no tests", cmd);
+		rc = HT_EXIT_DATAERR;
+	}
+out:
+	free(output);
+	fclose(errf);
+	ht_strv_free(argv);
+	return rc;
+}
+
+static int command_list(const struct ht_config *c, long timeout_ms, struct ht_test_list *out)
+{
+	if (c->runner.list && *c->runner.list)
+		return list_command(c, timeout_ms, out);
+	return list_globs(c, out);
+}
+
+/* --- planning one test ----------------------------------------------------- */
+
+/* The outcome the config asks for, or NULL when it names none we know. */
+static const char *config_outcome(const struct ht_config *c)
+{
+	const char *o = c->runner.outcome;
+
+	if (!o || !*o)
+		return c->runner.junit && *c->runner.junit ? "junit" : "exit";
+	if (!strcmp(o, "exit") || !strcmp(o, "tap") || !strcmp(o, "junit"))
+		return o;
+	return NULL;
+}
+
+static int command_plan(const struct ht_config *c, const struct ht_test_entry *t, const char *test_id, json_t **out)
+{
+	const char *tmpl = c->runner.run && *c->runner.run ? c->runner.run : "sh {file}";
+	const char *outcome = config_outcome(c);
+	struct ht_subst_var vars[] = {
+		{ "file", t->file ? t->file : t->name },
+		{ "name", t->name },
+		{ "id", test_id },
+	};
+	json_t *run;
+	int i;
+
+	*out = NULL;
+	if (!outcome)
+		return ht_error("runner.outcome: '%s' is not one of exit, tap, junit", c->runner.outcome), HT_EXIT_CONFIG;
+	run = json_object();
+	if (c->runner.shell) {
+		/* {out} is only known in the function: the runner exports it
+		 * as HT_OUTPUT_DIR, which the shell expands. */
+		struct ht_subst_var outvar = { "out", "\"$HT_OUTPUT_DIR\"" };
+		char *t1 = ht_subst(tmpl, &outvar, 1, 0);
+		char *t2 = ht_subst(t1, vars, 3, 1);
+
+		json_object_set_new(run, "shell", json_string(t2));
+		free(t1);
+		free(t2);
+	} else {
+		char err[128];
+		size_t n, k;
+		char **words = ht_split_words(tmpl, &n, err, sizeof(err));
+		json_t *argv;
+
+		if (!words) {
+			json_decref(run);
+			return ht_config_error(c, "runner.run", "%s in '%s'", err, tmpl), HT_EXIT_CONFIG;
+		}
+		if (n == 0) {
+			ht_strv_free(words);
+			json_decref(run);
+			return ht_error("runner.run is empty"), HT_EXIT_CONFIG;
+		}
+		argv = json_array();
+		for (k = 0; k < n; k++) {
+			char *w = ht_subst(words[k], vars, 3, 0);
+
+			json_array_append_new(argv, json_string(w));
+			free(w);
+		}
+		ht_strv_free(words);
+		json_object_set_new(run, "argv", argv);
+	}
+	json_object_set_new(run, "outcome", json_string(outcome));
+	if (!strcmp(outcome, "junit")) {
+		const char *jt = c->runner.junit && *c->runner.junit ? c->runner.junit : "{out}/junit.xml";
+		char *jp = ht_subst(jt, vars, 3, 0);
+
+		json_object_set_new(run, "junit", json_string(jp));
+		free(jp);
+	}
+	if (c->runner.env.n) {
+		json_t *env = json_object();
+
+		for (i = 0; i < c->runner.env.n; i++) {
+			const char *kv = c->runner.env.v[i];
+			const char *eq = strchr(kv, '=');
+			char *k;
+
+			if (!eq || eq == kv) {
+				json_decref(env);
+				json_decref(run);
+				return ht_error("runner.env: '%s' is not KEY=VALUE", kv), HT_EXIT_CONFIG;
+			}
+			k = strndup(kv, (size_t)(eq - kv));
+			json_object_set_new(env, k, json_string(eq + 1));
+			free(k);
+		}
+		json_object_set_new(run, "env", env);
+	}
+	*out = run;
+	return 0;
+}
+
+/* --- running one test ------------------------------------------------------ */
+
+static int command_check(json_t *run, char *err, size_t errlen)
+{
+	json_t *argv = json_object_get(run, "argv");
+	const char *outcome = ht_json_str(run, "outcome", "exit");
+	size_t i;
+
+	if (!json_is_object(run)) {
+		snprintf(err, errlen, "no \"run\" object");
+		return -1;
+	}
+	if (json_is_string(json_object_get(run, "shell"))) {
+		/* fine */
+	} else if (!json_is_array(argv) || json_array_size(argv) == 0) {
+		snprintf(err, errlen, "\"run\" has neither \"argv\" (a non-empty array of strings) nor \"shell\"");
+		return -1;
+	} else {
+		for (i = 0; i < json_array_size(argv); i++) {
+			if (!json_is_string(json_array_get(argv, i))) {
+				snprintf(err, errlen, "\"run.argv\"[%zu] is not a string", i);
+				return -1;
+			}
+		}
+	}
+	if (strcmp(outcome, "exit") && strcmp(outcome, "tap") && strcmp(outcome, "junit")) {
+		snprintf(err, errlen, "\"run.outcome\" '%.40s' is not one of exit, tap, junit", outcome);
+		return -1;
+	}
+	return 0;
+}
+
+/* Feeds the TAP of the file at path to t, line by line, in bounded memory. */
+static void tap_read(struct ht_tap *t, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[TAP_LINE_MAX];
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		size_t n = strlen(line);
+
+		if (n && line[n - 1] == '\n') {
+			line[--n] = '\0';
+		} else if (!feof(fp)) {
+			int ch;
+
+			/* Too long: judge by its start, skip the rest. */
+			while ((ch = fgetc(fp)) != EOF && ch != '\n')
+				;
+		}
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		ht_tap_feed(t, line);
+	}
+	fclose(fp);
+}
+
+static void judge_junit(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_result *res)
+{
+	struct ht_subst_var outvar = { "out", ctx->out_dir };
+	char *path = ht_subst(ht_json_str(run, "junit", "{out}/junit.xml"), &outvar, 1, 0);
+	char *full = *path == '/' ? ht_xstrdup(path) : ht_path_join(ctx->cwd, path);
+	char *xml = NULL, err[160];
+	size_t len = 0;
+	struct ht_junit j;
+	int failed_exit = res->signal || !res->exited || res->exit_code != 0;
+
+	ht_junit_init(&j);
+	if (ht_read_file(full, JUNIT_MAX, &xml, &len) < 0) {
+		snprintf(err, sizeof(err), "%s", errno == EFBIG ? "larger than 32 MiB" : strerror(errno));
+		goto bad;
+	}
+	if (ht_junit_parse(&j, xml, len, err, sizeof(err)) < 0)
+		goto bad;
+	res->tests = json_pack("{s:I,s:I,s:I,s:I,s:O}", "passed", (json_int_t)(j.tests - j.failed - j.errors - j.skipped),
+			       "failed", (json_int_t)j.failed, "errors", (json_int_t)j.errors,
+			       "skipped", (json_int_t)j.skipped, "failures", j.failures);
+	if (j.failed + j.errors > 0) {
+		json_t *f = json_array_get(j.failures, 0);
+		const char *cls = ht_json_str(f, "classname", NULL);
+		long more = j.failed + j.errors - 1;
+
+		res->status = "failed";
+		ht_run_result_set_message(res, "%s %s%s%s%s%s", strcmp(ht_json_str(f, "kind", ""), "error") ? "FAILED" : "ERROR", cls ? cls : "",
+					  cls ? "." : "", ht_json_str(f, "name", ""),
+					  *ht_json_str(f, "message", "") ? ": " : "", ht_json_str(f, "message", ""));
+		if (more > 0) {
+			char *m = ht_xasprintf("%s (and %ld more)", res->message, more);
+
+			ht_run_result_set_message(res, "%s", m);
+			free(m);
+		}
+	} else if (failed_exit) {
+		res->status = "failed";
+		if (res->signal)
+			ht_run_result_set_message(res, "killed by signal %d", res->signal);
+		else
+			ht_run_result_set_message(res, "exit code %d", res->exit_code);
+	} else if (j.tests == 0) {
+		res->status = "skipped";
+		ht_run_result_set_message(res, "JUnit file '%s' has no test cases", path);
+	} else if (j.skipped == j.tests) {
+		res->status = "skipped";
+		ht_run_result_set_message(res, "all %ld test cases skipped", j.tests);
+	} else {
+		res->status = "passed";
+		ht_run_result_set_message(res, "%ld passed, %ld skipped", j.tests - j.skipped, j.skipped);
+	}
+	goto out;
+bad:
+	if (failed_exit) {
+		res->status = "failed";
+		if (res->signal)
+			ht_run_result_set_message(res, "killed by signal %d (JUnit file '%s': %s)", res->signal, path, err);
+		else
+			ht_run_result_set_message(res, "exit code %d (JUnit file '%s': %s)", res->exit_code, path, err);
+	} else {
+		res->status = "error";
+		res->error_code = ht_xstrdup("junit");
+		ht_run_result_set_message(res, "cannot read JUnit file '%s': %s", path, err);
+	}
+out:
+	ht_junit_release(&j);
+	free(xml);
+	free(path);
+	free(full);
+}
+
+static int open_out(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_result *res)
+{
+	const char *outcome = ht_json_str(run, "outcome", "exit");
+	const char *shell = ht_json_str(run, "shell", NULL);
+	struct ht_subst_var outvar = { "out", ctx->out_dir };
+	char **argv;
+	size_t i, n = 0;
+	struct ht_proc p;
+	int ofd, efd, rc;
+
+	if (shell) {
+		argv = ht_xcalloc(4, sizeof(*argv));
+		argv[0] = ht_xstrdup("/bin/sh");
+		argv[1] = ht_xstrdup("-c");
+		argv[2] = ht_xstrdup(shell);
+	} else {
+		json_t *a = json_object_get(run, "argv");
+
+		n = json_array_size(a);
+		argv = ht_xcalloc(n + 1, sizeof(*argv));
+		for (i = 0; i < n; i++)
+			argv[i] = ht_subst(json_string_value(json_array_get(a, i)), &outvar, 1, 0);
+	}
+	ofd = open_out(ctx->stdout_path);
+	efd = open_out(ctx->stderr_path);
+	if (ofd < 0 || efd < 0) {
+		res->status = "error";
+		res->error_code = ht_xstrdup("io");
+		ht_run_result_set_message(res, "cannot create '%s': %s", ofd < 0 ? ctx->stdout_path : ctx->stderr_path,
+					  strerror(errno));
+		goto out;
+	}
+	ht_proc_init(&p, argv);
+	p.envp = ctx->envp;
+	p.cwd = ctx->cwd;
+	p.stdout_fd = ofd;
+	p.stderr_fd = efd;
+	p.deadline_ms = ctx->deadline_ms;
+	p.grace_ms = ctx->grace_ms;
+	p.stop = ctx->stop;
+	res->start_wall_ms = ht_wall_ms();
+	rc = ht_proc_spawn(&p);
+	if (rc == 0)
+		rc = ht_proc_wait(&p);
+	else
+		p.duration_ms = 0;
+	if (rc < 0) {
+		res->status = "error";
+		res->error_code = ht_xstrdup("spawn");
+		ht_run_result_set_message(res, "cannot run '%s': %s", argv[0], strerror(errno));
+		goto out;
+	}
+	res->duration_ms = p.duration_ms;
+	res->exited = p.exited;
+	res->exit_code = p.exit_code;
+	res->signal = p.signal;
+	if (p.stopped) {
+		res->status = "interrupted";
+		ht_run_result_set_message(res, "interrupted: the runner was told to stop");
+	} else if (p.timed_out) {
+		res->status = "timed_out";
+		if (ctx->limit_ms % 1000)
+			ht_run_result_set_message(res, "timed out after %.1f s", (double)ctx->limit_ms / 1000.0);
+		else
+			ht_run_result_set_message(res, "timed out after %lld s", (long long)(ctx->limit_ms / 1000));
+	} else if (!strcmp(outcome, "tap")) {
+		struct ht_tap t;
+
+		ht_tap_init(&t);
+		tap_read(&t, ctx->stdout_path);
+		ht_tap_finish(&t, res);
+		ht_tap_release(&t);
+	} else if (!strcmp(outcome, "junit")) {
+		judge_junit(run, ctx, res);
+	} else if (p.signal) {
+		res->status = "failed";
+		ht_run_result_set_message(res, "killed by signal %d (%s)", p.signal, strsignal(p.signal));
+	} else if (p.exit_code == 0) {
+		res->status = "passed";
+		ht_run_result_set_message(res, "exit code 0");
+	} else if (p.exit_code == 77) {
+		res->status = "skipped";
+		ht_run_result_set_message(res, "skipped (exit code 77)");
+	} else {
+		res->status = "failed";
+		ht_run_result_set_message(res, "exit code %d", p.exit_code);
+	}
+out:
+	if (ofd >= 0)
+		close(ofd);
+	if (efd >= 0)
+		close(efd);
+	ht_strv_free(argv);
+	return 0;
+}
+
+const struct ht_runner_ops ht_runner_command = {
+	.name = "command",
+	.list = command_list,
+	.plan = command_plan,
+	.check = command_check,
+	.run = command_run,
+};

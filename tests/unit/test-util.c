@@ -1,0 +1,92 @@
+/*
+ * Unit tests of util.c and jsonl.c accessors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ht/ht.h"
+#include "tap.h"
+
+static void test_buf(void)
+{
+	struct ht_buf b;
+	char *s;
+
+	ht_buf_init(&b, 10);
+	ok(ht_buf_addstr(&b, "hello") == 0, "buf: add within max");
+	ok(ht_buf_addf(&b, "%d", 1234) == 0, "buf: addf within max");
+	is_str(b.data, "hello1234", "buf: content");
+	errno = 0;
+	ok(ht_buf_addstr(&b, "xy") < 0 && errno == EFBIG, "buf: refuses to grow past max");
+	is_int((long long)b.len, 9, "buf: unchanged after refusal");
+	s = ht_buf_detach(&b);
+	is_str(s, "hello1234", "buf: detach hands the string over");
+	ok(b.data == NULL && b.len == 0 && b.max == 10, "buf: detach re-initialises");
+	free(s);
+	ht_buf_release(&b);
+}
+
+static void test_strings(void)
+{
+	long v;
+	char *p;
+
+	ok(ht_parse_long("42", 0, 100, &v) == 0 && v == 42, "parse_long: plain");
+	ok(ht_parse_long("101", 0, 100, &v) < 0, "parse_long: out of range");
+	ok(ht_parse_long("4x", 0, 100, &v) < 0, "parse_long: trailing junk");
+	ok(ht_parse_long("", 0, 100, &v) < 0, "parse_long: empty");
+	p = ht_path_join("a/", "/b");
+	is_str(p, "a/b", "path_join: one slash");
+	free(p);
+	p = ht_path_join("", "b");
+	is_str(p, "b", "path_join: empty first part");
+	free(p);
+	ok(ht_starts_with("sha256:ab", "sha256:"), "starts_with");
+	ok(ht_ends_with("x.jsonl", ".jsonl") && !ht_ends_with("l", ".jsonl"), "ends_with");
+}
+
+static void test_digest(void)
+{
+	char d[HT_DIGEST_LEN + 1], hex[HT_SHA256_HEX_LEN + 1];
+
+	ht_sha256_digest("", 0, d);
+	is_str(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256 of nothing");
+	ht_sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 hex of abc");
+	ok(ht_digest_valid(d), "digest_valid: good");
+	ok(!ht_digest_valid("sha256:E3B0"), "digest_valid: short, upper case");
+	ok(!ht_digest_valid("md5:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "digest_valid: algorithm");
+}
+
+static void test_time(void)
+{
+	char ts[32];
+
+	ht_format_time(1764087898123LL, ts);
+	is_str(ts, "2025-11-25T16:24:58.123Z", "format_time: RFC 3339 with ms");
+	ok(ht_now_ms() > 0, "now_ms runs");
+}
+
+static void test_json(void)
+{
+	json_t *o = json_loads("{\"s\":\"x\",\"i\":3,\"r\":2.5,\"b\":true}", 0, NULL);
+
+	is_str(ht_json_str(o, "s", NULL), "x", "json_str");
+	is_str(ht_json_str(o, "i", "d"), "d", "json_str: wrong type gives default");
+	is_int(ht_json_int(o, "i", 0), 3, "json_int");
+	is_int(ht_json_int(o, "r", 0), 2, "json_int: from a real");
+	ok(ht_json_num(o, "r", 0) == 2.5, "json_num");
+	ok(ht_json_bool(o, "b", 0) == 1 && ht_json_bool(o, "s", 7) == 7, "json_bool");
+	json_decref(o);
+}
+
+int main(void)
+{
+	test_buf();
+	test_strings();
+	test_digest();
+	test_time();
+	test_json();
+	return tap_done();
+}

@@ -103,6 +103,9 @@ const struct ht_config_key ht_config_keys[] = {
 	  "The directory that plays the bucket, relative to the project root." },
 	{ "local.memory_mb", HT_CT_INT, "0", NULL, 0, 1048576, NULL, 0, OFF(local.memory_mb),
 	  "Memory limit of one sandbox in MiB; 0 for none." },
+	{ "local.image", HT_CT_STRING, NULL, "ht-build's default tag: `image.repository` with its tag (or `:latest`), else `latest`",
+	  0, 0, NULL, 1, OFF(local.image),
+	  "With `root` `image`: the image of `image.store` to run, a tag or a `sha256:` digest." },
 	{ NULL, HT_CT_SECTION, NULL, NULL, 0, 0, NULL, 0, 0, NULL }
 };
 

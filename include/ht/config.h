@@ -66,6 +66,7 @@ struct ht_config {
 		char *sandbox;     /* "auto" (default), "bwrap" or "none" */
 		char *bucket;      /* directory, default "<dir>/bucket" */
 		long memory_mb;    /* per sandbox; 0 for no limit */
+		char *image;       /* root "image": a tag or digest of image.store; NULL: ht-build's default tag */
 	} local;
 	json_t *json;        /* the merged settings as JSON (for ht-doctor --print) */
 	/* Where values came from, for messages after loading. */

@@ -40,6 +40,8 @@
 #include "ht/provider.h"
 #include "ht/util.h"
 
+#include "local-image.h"
+
 /* The largest response a runner may post, as in Lambda. */
 #define MAX_BODY (6 * 1024 * 1024)
 /* Time after the deadline before a silent sandbox is killed. */
@@ -118,6 +120,9 @@ struct ht_provider {
 	char **env;                  /* the sandbox environment, "K=V" */
 	char **env_keys;             /* the names alone, for bwrap --setenv */
 	int nenv;
+	/* local.root "image": the unpacked image, its command and environment. */
+	int image_mode;
+	struct local_image img;
 };
 
 static void strlcpy0(char *dst, const char *src, size_t n)
@@ -544,7 +549,12 @@ static int sandbox_spawn(struct ht_provider *p, struct sandbox *s, char *why, si
 		argv_add(&argv, &argc, &acap, "AWS_LAMBDA_RUNTIME_API");
 		argv_add(&argv, &argc, &acap, api + strlen("AWS_LAMBDA_RUNTIME_API="));
 		argv_add(&argv, &argc, &acap, "--");
-		argv_add(&argv, &argc, &acap, SANDBOX_RUNNER);
+		if (p->image_mode) {
+			for (i = 0; p->img.argv[i]; i++)
+				argv_add(&argv, &argc, &acap, p->img.argv[i]);
+		} else {
+			argv_add(&argv, &argc, &acap, SANDBOX_RUNNER);
+		}
 		argv_add(&envp, &envc, &ecap, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	} else {
 		argv_add(&argv, &argc, &acap, p->runner);
@@ -915,6 +925,7 @@ static void local_close(struct ht_provider *p)
 	free(p->env);
 	free(p->env_keys);
 	ht_buf_release(&p->root_args);
+	local_image_release(&p->img);
 	free(p->sb);
 	free(p->bwrap);
 	free(p->runner);
@@ -955,81 +966,113 @@ static void add_arg(struct ht_buf *b, const char *s)
 }
 
 /*
- * The bwrap arguments that make the sandbox's file system: the root, /tmp,
- * /proc, /dev, the project at /var/task, the bucket. This is the one place
- * that knows where the root comes from ("host": this machine's, read-only).
- * bwrap cannot create mount points on a read-only bind of /, so the root is
- * a tmpfs holding read-only binds of every entry of / (and of /var), made
- * read-only itself at the end.
+ * Adds to b a read-only bind of every entry of the directory src + dir
+ * (dir is "/" or "/var/") at dir + name in the sandbox, or a symbolic
+ * link with the same target for a link. Entries named in skip are left
+ * out. A missing directory adds nothing when missing_ok.
  */
-static int build_root_args(struct ht_provider *p, const char *root_kind)
+static int bind_entries(struct ht_buf *b, const char *src, const char *dir,
+			const char *const *skip, int missing_ok)
 {
-	static const char *const skip[] = { "proc", "dev", "tmp", "var", NULL };
-	const char *dirs[] = { "/", "/var/" };
-	struct ht_buf *b = &p->root_args;
-	int d;
+	char *from = ht_xasprintf("%s%s", src, dir);
+	DIR *d = opendir(from);
+	struct dirent *e;
 
-	if (strcmp(root_kind, "host"))
-		return ht_error("local.root '%s' is not supported yet (only 'host')", root_kind);
-	ht_buf_init(b, 0);
-	for (d = 0; d < 2; d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *e;
+	if (!d) {
+		int ret = missing_ok && errno == ENOENT ? 0 : ht_error("cannot read '%s': %s", from, strerror(errno));
 
-		if (!dir)
-			return ht_error("cannot read '%s': %s", dirs[d], strerror(errno));
-		while ((e = readdir(dir))) {
-			char path[PATH_MAX], link[PATH_MAX];
-			struct stat st;
-			ssize_t n;
-			int k, skipped = 0;
+		free(from);
+		return ret;
+	}
+	while ((e = readdir(d))) {
+		char path[PATH_MAX], to[PATH_MAX], link[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+		int k, skipped = 0;
 
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		for (k = 0; skip[k]; k++)
+			skipped |= !strcmp(e->d_name, skip[k]);
+		if (skipped)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", from, e->d_name);
+		snprintf(to, sizeof(to), "%s%s", dir, e->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n < 0)
 				continue;
-			for (k = 0; d == 0 && skip[k]; k++)
-				skipped |= !strcmp(e->d_name, skip[k]);
-			if (d == 1 && (!strcmp(e->d_name, "task") || !strcmp(e->d_name, "bucket") ||
-				       !strcmp(e->d_name, "runtime")))
-				skipped = 1;
-			if (skipped)
-				continue;
-			snprintf(path, sizeof(path), "%s%s", dirs[d], e->d_name);
-			if (lstat(path, &st) < 0)
-				continue;
-			if (S_ISLNK(st.st_mode)) {
-				n = readlink(path, link, sizeof(link) - 1);
-				if (n < 0)
-					continue;
-				link[n] = 0;
-				add_arg(b, "--symlink");
-				add_arg(b, link);
-			} else {
-				add_arg(b, "--ro-bind");
-				add_arg(b, path);
-			}
+			link[n] = 0;
+			add_arg(b, "--symlink");
+			add_arg(b, link);
+		} else {
+			add_arg(b, "--ro-bind");
 			add_arg(b, path);
 		}
-		closedir(dir);
+		add_arg(b, to);
 	}
+	closedir(d);
+	free(from);
+	return 0;
+}
+
+/*
+ * The bwrap arguments that make the sandbox's file system: the root, /tmp,
+ * /proc, /dev, the bucket, and in host mode the project at /var/task and
+ * the runner. This is the one place that knows where the root comes from:
+ * "host", this machine's, or "image", the unpacked image p->img.tree (its
+ * own /var/task holds the project). Either is read-only. bwrap cannot
+ * create mount points on a read-only bind, so the root is a tmpfs holding
+ * read-only binds of every entry of the root (and of its /var), made
+ * read-only itself at the end.
+ */
+static int build_root_args(struct ht_provider *p)
+{
+	static const char *const top_skip[] = { "proc", "dev", "tmp", "var", NULL };
+	static const char *const host_var_skip[] = { "task", "bucket", "runtime", NULL };
+	static const char *const image_var_skip[] = { "bucket", NULL };
+	struct ht_buf *b = &p->root_args;
+	const char *src = p->image_mode ? p->img.tree : "";
+
+	ht_buf_init(b, 0);
+	if (p->image_mode) {
+		char *var = ht_xasprintf("%s/var", src);
+		struct stat st;
+
+		/* A /var that is a link would let the binds below leave the tree. */
+		if (lstat(var, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			ht_error("image '%s': /var is not a directory", p->img.ref);
+			free(var);
+			return -1;
+		}
+		free(var);
+	}
+	if (bind_entries(b, src, "/", top_skip, 0) < 0 ||
+	    bind_entries(b, src, "/var/", p->image_mode ? image_var_skip : host_var_skip, p->image_mode) < 0)
+		return -1;
 	add_arg(b, "--tmpfs");
 	add_arg(b, "/tmp");
 	add_arg(b, "--proc");
 	add_arg(b, "/proc");
 	add_arg(b, "--dev");
 	add_arg(b, "/dev");
-	add_arg(b, "--ro-bind");
-	add_arg(b, p->root);
-	add_arg(b, SANDBOX_TASK);
-	add_arg(b, "--ro-bind");
-	add_arg(b, p->runner);
-	add_arg(b, SANDBOX_RUNNER);
+	if (!p->image_mode) {
+		add_arg(b, "--ro-bind");
+		add_arg(b, p->root);
+		add_arg(b, SANDBOX_TASK);
+		add_arg(b, "--ro-bind");
+		add_arg(b, p->runner);
+		add_arg(b, SANDBOX_RUNNER);
+	}
 	add_arg(b, "--bind");
 	add_arg(b, p->bucket);
 	add_arg(b, SANDBOX_BUCKET);
 	add_arg(b, "--remount-ro");
 	add_arg(b, "/");
 	add_arg(b, "--chdir");
-	add_arg(b, SANDBOX_TASK);
+	add_arg(b, p->image_mode ? p->img.working_dir : SANDBOX_TASK);
 	add_arg(b, "--unshare-pid");
 	add_arg(b, "--die-with-parent");
 	add_arg(b, "--new-session");
@@ -1123,13 +1166,23 @@ static void env_addf(struct ht_provider *p, const char *k, const char *v)
 	free(kv);
 }
 
+/*
+ * The sandbox's environment, in order (bwrap --setenv: a later entry
+ * wins): in image mode the image's Env first; then the Lambda variables
+ * and the bucket; PATH, LANG and TZ defaults unless the image set them;
+ * then runner.env.
+ */
 static void build_env(struct ht_provider *p, const struct ht_config *cfg)
 {
 	static const char *const pass[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL };
+	char *const *ienv = p->image_mode ? p->img.env : NULL;
 	const char *v;
 	char num[32];
 	int i;
 
+	for (i = 0; ienv && ienv[i]; i++)
+		if (strchr(ienv[i], '=') && ienv[i][0] != '=')
+			env_add(p, ienv[i]);
 	env_addf(p, "AWS_LAMBDA_FUNCTION_NAME", "hypertest-local");
 	env_addf(p, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
 	snprintf(num, sizeof(num), "%ld", cfg->local.memory_mb > 0 ? cfg->local.memory_mb : 3008);
@@ -1139,11 +1192,14 @@ static void build_env(struct ht_provider *p, const struct ht_config *cfg)
 	if (p->use_bwrap)
 		env_addf(p, "HOME", "/tmp");
 	/* A fixed PATH, as in Lambda (runner.env may change it). */
-	env_addf(p, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (!local_image_env_has(ienv, "PATH"))
+		env_addf(p, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	v = getenv("LANG");
-	env_addf(p, "LANG", v && *v ? v : "C.UTF-8");
+	if (!local_image_env_has(ienv, "LANG"))
+		env_addf(p, "LANG", v && *v ? v : "C.UTF-8");
 	v = getenv("TZ");
-	env_addf(p, "TZ", v && *v ? v : ":UTC");
+	if (!local_image_env_has(ienv, "TZ"))
+		env_addf(p, "TZ", v && *v ? v : ":UTC");
 	{
 		char *b = ht_xasprintf("file://%s", p->use_bwrap ? SANDBOX_BUCKET : p->bucket);
 
@@ -1179,6 +1235,7 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 {
 	struct ht_provider *p = ht_xcalloc(1, sizeof(*p));
 	const char *mode = cfg->local.sandbox ? cfg->local.sandbox : "auto";
+	const char *root_kind = cfg->local.root ? cfg->local.root : "host";
 	char why[256], *state, *logpath;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
@@ -1190,6 +1247,7 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 	pthread_mutex_init(&p->lock, NULL);
 	p->logfd = -1;
 	p->evfd = -1;
+	local_image_init(&p->img);
 	p->concurrency = opts && opts->concurrency > 0 ? opts->concurrency : cfg->concurrency;
 	if (p->concurrency <= 0)
 		p->concurrency = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
@@ -1207,7 +1265,36 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		ht_error("local.sandbox: expected auto, bwrap or none, got '%s'", mode);
 		goto fail;
 	}
-	if (strcmp(mode, "none")) {
+	if (strcmp(root_kind, "host") && strcmp(root_kind, "image")) {
+		*code = HT_EXIT_CONFIG;
+		ht_error("local.root: expected host or image, got '%s'", root_kind);
+		goto fail;
+	}
+	p->image_mode = !strcmp(root_kind, "image");
+	/* Only bwrap can give a sandbox another root: without it, image mode
+	 * cannot run at all (a plain process would run the host's files and
+	 * only pretend to run the image). */
+	if (p->image_mode && !strcmp(mode, "none")) {
+		*code = HT_EXIT_UNAVAILABLE;
+		ht_error("local.root 'image' needs bwrap: local.sandbox 'none' cannot change the root "
+			 "(use local.sandbox 'auto' or 'bwrap', or local.root 'host')");
+		goto fail;
+	}
+	if (p->image_mode && strcmp(mode, "none")) {
+		p->bwrap = find_in_path("bwrap");
+		if (!p->bwrap) {
+			*code = HT_EXIT_UNAVAILABLE;
+			ht_error("local.root 'image' needs bwrap to change the root, and 'bwrap' is not in PATH: "
+				 "install bubblewrap, or use local.root 'host'");
+			goto fail;
+		}
+		if (probe_bwrap(p->bwrap, why, sizeof(why)) < 0) {
+			*code = HT_EXIT_UNAVAILABLE;
+			ht_error("local.root 'image' needs bwrap to change the root, and bwrap does not work here: %s", why);
+			goto fail;
+		}
+		p->use_bwrap = 1;
+	} else if (strcmp(mode, "none")) {
 		p->bwrap = find_in_path("bwrap");
 		if (!p->bwrap) {
 			if (!strcmp(mode, "bwrap")) {
@@ -1229,8 +1316,8 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		p->use_bwrap = p->bwrap != NULL;
 	}
 
-	p->runner = find_runner(opts);
-	if (!p->runner) {
+	p->runner = p->image_mode ? NULL : find_runner(opts);
+	if (!p->runner && !p->image_mode) {
 		*code = HT_EXIT_UNAVAILABLE;
 		ht_error("cannot find 'ht-runner' next to this program or in $HT_BIN");
 		goto fail;
@@ -1270,13 +1357,10 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		p->logpath = lf;
 	}
 	free(logpath);
-	if (p->use_bwrap && build_root_args(p, cfg->local.root ? cfg->local.root : "host") < 0) {
-		*code = HT_EXIT_CONFIG;
+	if (p->image_mode && local_image_open(&p->img, cfg, code) < 0)
 		goto fail;
-	}
-	if (!p->use_bwrap && cfg->local.root && strcmp(cfg->local.root, "host")) {
-		*code = HT_EXIT_CONFIG;
-		ht_error("local.root '%s' needs bwrap", cfg->local.root);
+	if (p->use_bwrap && build_root_args(p) < 0) {
+		*code = p->image_mode ? HT_EXIT_DATAERR : HT_EXIT_IOERR;
 		goto fail;
 	}
 	build_env(p, cfg);
@@ -1318,7 +1402,7 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 	}
 	p->port = info->port;
 	ht_debug("Runtime API on 127.0.0.1:%d, sandbox %s, runner '%s'", p->port,
-		 p->use_bwrap ? "bwrap" : "none", p->runner);
+		 p->use_bwrap ? "bwrap" : "none", p->image_mode ? p->img.argv[0] : p->runner);
 	*out = p;
 	*code = 0;
 	return 0;

@@ -136,9 +136,10 @@ $(_ht_dir)/results.jsonl: $(_ht_dir)/plan.jsonl $(_ht_run_needs) | $(_ht_dir)
 #   push.ref      image.repository and HT_PUSH_FLAGS (filechk, every time)
 #   pushed.json   ht-push's ht.pushed/1 record
 #
-# base.json and image.json are rewritten only when their record changes
-# (the image's digest, not how long the build took): a build that gives
-# the same digest as before does not push again. Each is made by the rule
+# base.json is rewritten only when its record changes, image.json only
+# when the image's digest does (not when only how long the build took
+# changed): a build that gives the same digest as before does not push
+# again. Each is made by the rule
 # of a .stamp beside it, which is touched at every run of its tool; the
 # record itself has an empty recipe, so make looks at its timestamp again
 # after the stamp's rule and rebuilds what depends on it only when it moved.
@@ -151,7 +152,7 @@ _ht_push_cmd = $(_ht_tool)ht-push $(_ht_common) $(HT_PUSH_FLAGS)
 _ht_root = $(patsubst %/,%,$(dir $(or $(HT_CONFIG),./hypertest.json)))
 _ht_aroot = $(abspath $(_ht_root))
 # The members of the config's "image" section, and one shell word quoted.
-_ht_image_keys = sed -n 's/.*"image":{\([^}]*\)}.*/\1/p' $(_ht_dir)/config.json
+_ht_image_section = sed -n 's/.*"image":{\([^}]*\)}.*/\1/p' $(_ht_dir)/config.json
 _ht_quote = '$(subst ','\'',$(strip $1))'
 
 hypertest-pull: $(_ht_dir)/base.json
@@ -168,12 +169,12 @@ $(_ht_dir)/config.json: _ht_force | $(_ht_dir)
 	@$(_ht_filechk)
 
 $(_ht_dir)/base.ref: $(_ht_dir)/config.json _ht_force
-	@{ $(_ht_image_keys) | sed 's/"repository":[^,]*,\{0,1\}//'; \
+	@{ $(_ht_image_section) | sed 's/"repository":[^,]*,\{0,1\}//'; \
 	  echo $(call _ht_quote,$(HT_PULL_FLAGS)); } >$@.tmp
 	@$(_ht_filechk)
 
 $(_ht_dir)/build.ref: $(_ht_dir)/config.json _ht_force
-	@{ $(_ht_image_keys) | sed 's/"base":[^,]*,\{0,1\}//'; \
+	@{ $(_ht_image_section) | sed 's/"base":[^,]*,\{0,1\}//'; \
 	  echo $(call _ht_quote,$(HT_BUILD_FLAGS)) "$${SOURCE_DATE_EPOCH:-}"; \
 	  git -C $(_ht_root) rev-parse HEAD 2>/dev/null || :; \
 	  b=$$(command -v $(_ht_tool)ht-build) && find -L "$$b" "$${b%/*}/ht-runner" \
@@ -184,7 +185,7 @@ $(_ht_dir)/build.ref: $(_ht_dir)/config.json _ht_force
 	@$(_ht_filechk)
 
 $(_ht_dir)/push.ref: $(_ht_dir)/config.json _ht_force
-	@{ $(_ht_image_keys) | sed -n 's/.*\("repository":[^,]*\).*/\1/p'; \
+	@{ $(_ht_image_section) | sed -n 's/.*\("repository":[^,]*\).*/\1/p'; \
 	  echo $(call _ht_quote,$(HT_PUSH_FLAGS)); } >$@.tmp
 	@$(_ht_filechk)
 
@@ -196,16 +197,19 @@ $(_ht_dir)/base.stamp: $(_ht_dir)/base.ref | $(_ht_dir)
 	else mv -f $(_ht_dir)/base.json.tmp $(_ht_dir)/base.json; fi
 	@touch $@
 
-# Two builds of the same image differ only in which layers were reused and
-# how long the others took: those members are left out of the comparison.
-_ht_image_norm = sed -e 's/,"reused":[a-z]*//g' -e 's/,"duration_ms":[0-9]*//g'
+# A build is the same image as before when the record names the same
+# manifest digest in the same store (ht-build writes both before any nested
+# object); which layers were reused, how long the others took, or what the
+# base was called do not count. An empty key never matches.
+_ht_image_key = sed -n 's/^{[^{]*"store":"\([^"]*\)"[^{]*"digest":"\([^"]*\)".*/\2 \1/p'
 $(_ht_dir)/image.json: $(_ht_dir)/image.stamp ;
 $(_ht_dir)/image.stamp: $(_ht_dir)/base.json $(_ht_dir)/build.ref | $(_ht_dir)
 	@$(_ht_check)echo $(call _ht_quote,$(_ht_build_cmd) >$(_ht_dir)/image.json)
 	@$(_ht_build_cmd) </dev/null >$(_ht_dir)/image.json.tmp || \
 	{ rc=$$?; rm -f $(_ht_dir)/image.json.tmp; exit $$rc; }
-	@if [ -f $(_ht_dir)/image.json ] && [ "$$($(_ht_image_norm) $(_ht_dir)/image.json.tmp)" = \
-	  "$$($(_ht_image_norm) $(_ht_dir)/image.json)" ]; then rm -f $(_ht_dir)/image.json.tmp; \
+	@k=$$($(_ht_image_key) $(_ht_dir)/image.json.tmp); \
+	if [ -n "$$k" ] && [ -f $(_ht_dir)/image.json ] && \
+	  [ "$$k" = "$$($(_ht_image_key) $(_ht_dir)/image.json)" ]; then rm -f $(_ht_dir)/image.json.tmp; \
 	else mv -f $(_ht_dir)/image.json.tmp $(_ht_dir)/image.json; fi
 	@touch $@
 

@@ -13,17 +13,16 @@ have ht-invoke || test_skip_all 'ht-invoke is not built'
 
 start_registry reg
 FRAG=$HT_SRC/mk/hypertest.mk
-TIMES=$TRASH/times.log
-export TIMES
 
 # Wrappers: "START tool seconds" and "END tool seconds" around the real
-# tool; ht-plan sleeps a second first.
+# tool; ht-plan sleeps two seconds first, and the pull of 2 MB at
+# 1 MB/s takes two seconds too.
 mkdir wrap
 for t in ht-doctor ht-pull ht-build ht-push ht-plan ht-invoke; do
 	cat >wrap/$t <<-EOF
 	#!/bin/sh
 	echo "START $t \$(date +%s.%N)" >>"\$TIMES"
-	[ $t != ht-plan ] || sleep 1
+	[ $t != ht-plan ] || sleep 2
 	rc=0; "$HT_BIN/$t" "\$@" || rc=\$?
 	echo "END $t \$(date +%s.%N)" >>"\$TIMES"
 	exit \$rc
@@ -55,11 +54,11 @@ test_expect_success 'a base image of 2 MB in the registry' '
 mk() {
 	printf '%sinclude %s\n' "$1" "$FRAG" >Makefile.new && shift &&
 	{ cmp -s Makefile.new proj/Makefile || cp Makefile.new proj/Makefile; } &&
-	make --no-print-directory -C proj HT_BIN="$TRASH/wrap" HT_PULL_FLAGS="--limit-rate 2000000" "$@"
+	make --no-print-directory -C proj HT_BIN="$TRASH/wrap" HT_PULL_FLAGS="--limit-rate 1000000" "$@"
 }
 
 test_expect_success 'hypertest-plan runs no deploy tool, even with HT_DEPLOY=deploy' '
-	: >"$TIMES" &&
+	export TIMES=$TRASH/times1.log && : >"$TIMES" &&
 	mk "HT_DEPLOY = deploy
 " hypertest-plan >out 2>err &&
 	test_grep "START ht-plan" "$TIMES" &&
@@ -67,8 +66,9 @@ test_expect_success 'hypertest-plan runs no deploy tool, even with HT_DEPLOY=dep
 '
 
 test_expect_success 'make -j2 hypertest-run hypertest-deploy: the plan and the deploy side by side' '
-	: >"$TIMES" && rm -rf proj/.hypertest &&
+	export TIMES=$TRASH/times2.log && : >"$TIMES" && rm -rf proj/.hypertest &&
 	mk "" -j2 hypertest-run hypertest-deploy >out 2>err &&
+	cat "$TIMES" err &&
 	test_jq -s "length == 3 and all(.ok)" proj/.hypertest/results.jsonl &&
 	test_jq ".ok" proj/.hypertest/pushed.json &&
 	before "$(at START ht-plan)" "$(at END ht-pull)" &&
@@ -76,9 +76,10 @@ test_expect_success 'make -j2 hypertest-run hypertest-deploy: the plan and the d
 '
 
 test_expect_success 'HT_DEPLOY=deploy: make -j2 hypertest-run deploys while it plans, then runs' '
-	: >"$TIMES" && rm -rf proj/.hypertest &&
+	export TIMES=$TRASH/times3.log && : >"$TIMES" && rm -rf proj/.hypertest &&
 	mk "HT_DEPLOY = deploy
 " -j2 hypertest-run >out 2>err &&
+	cat "$TIMES" err &&
 	test_jq -s "length == 3 and all(.ok)" proj/.hypertest/results.jsonl &&
 	test_jq ".ok" proj/.hypertest/pushed.json &&
 	before "$(at START ht-plan)" "$(at END ht-pull)" &&
@@ -88,7 +89,7 @@ test_expect_success 'HT_DEPLOY=deploy: make -j2 hypertest-run deploys while it p
 '
 
 test_expect_success 'HT_DEPLOY=deploy: a run with nothing to deploy only plans and runs' '
-	: >"$TIMES" &&
+	export TIMES=$TRASH/times4.log && : >"$TIMES" &&
 	mk "HT_DEPLOY = deploy
 " -j2 hypertest-run >out 2>err &&
 	test_grep "START ht-invoke" "$TIMES" &&
@@ -96,7 +97,7 @@ test_expect_success 'HT_DEPLOY=deploy: a run with nothing to deploy only plans a
 '
 
 test_expect_success 'HT_DEPLOY=deploy: a failed deploy stops the run before ht-invoke' '
-	: >"$TIMES" && cp proj/.hypertest/results.jsonl results.before &&
+	export TIMES=$TRASH/times5.log && : >"$TIMES" && cp proj/.hypertest/results.jsonl results.before &&
 	printf "echo 4\n" >proj/tests/t4.sh &&
 	test_must_fail mk "HT_DEPLOY = deploy
 " -j2 hypertest-run HT_PUSH_FLAGS=--bogus >out 2>err &&

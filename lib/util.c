@@ -273,10 +273,16 @@ int ht_uuid4(char out[HT_UUID_LEN + 1])
 
 int ht_mkdir_p(const char *path, mode_t mode)
 {
-	char *p = ht_xstrdup(path);
+	char *p;
 	char *s;
 	struct stat st;
 
+	/* Most calls find the parents there already: one system call. */
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	p = ht_xstrdup(path);
 	for (s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -319,6 +325,7 @@ int ht_atomic_open(struct ht_atomic_file *af, const char *path, mode_t mode)
 	af->path = ht_xstrdup(path);
 	af->tmp = ht_xasprintf("%s.tmp.XXXXXX", path);
 	af->fp = NULL;
+	af->no_sync = 0;
 	fd = mkostemp(af->tmp, O_CLOEXEC);
 	if (fd < 0) {
 		ht_error("cannot create '%s': %s", af->tmp, strerror(errno));
@@ -364,7 +371,7 @@ int ht_atomic_commit(struct ht_atomic_file *af)
 
 	if (fflush(fp) != 0 || ferror(fp))
 		err = errno ? errno : EIO;
-	else if (fsync(fileno(fp)) < 0 && errno != EINVAL)
+	else if (!af->no_sync && fsync(fileno(fp)) < 0 && errno != EINVAL)
 		err = errno;
 	af->fp = NULL;
 	if (fclose(fp) != 0 && !err)

@@ -182,6 +182,63 @@ static char *file_tail(int fd, size_t max)
 	return buf;
 }
 
+/*
+ * The last non-blank line of the file at path (its last 4 KiB looked at),
+ * cleaned to valid UTF-8 and at most 300 bytes; new string, or NULL when
+ * there is none. A failing test usually says why on its last line.
+ */
+static char *last_line(const char *path)
+{
+	char *buf, *end, *start, *line;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	off_t size, from;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	size = lseek(fd, 0, SEEK_END);
+	from = size > 4096 ? size - 4096 : 0;
+	buf = ht_xmalloc(4097);
+	n = pread(fd, buf, 4096, from);
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	end = buf + strlen(buf);
+	while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (end == buf) {
+		free(buf);
+		return NULL;
+	}
+	start = end;
+	while (start > buf && start[-1] != '\n')
+		start--;
+	if (end - start > 300)
+		start = end - 300;
+	line = ht_xstrdup(start);
+	free(buf);
+	ht_utf8_clean(line, strlen(line), 1);
+	return line;
+}
+
+/* Sets "WHAT: LAST LINE" as res's message, the last line of stderr (else
+ * stdout) telling a person why the test failed. */
+static void set_failure_message(struct ht_run_result *res, const struct ht_run_ctx *ctx, const char *what)
+{
+	char *line = last_line(ctx->stderr_path);
+
+	if (!line)
+		line = last_line(ctx->stdout_path);
+	if (line)
+		ht_run_result_set_message(res, "%s: %s", what, line);
+	else
+		ht_run_result_set_message(res, "%s", what);
+	free(line);
+}
+
 /* 1 when line is valid UTF-8 without control characters, which a JSON
  * record and a file name both carry without loss. */
 static int utf8_line_ok(const char *line)
@@ -597,8 +654,11 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 	} else if (!strcmp(outcome, "junit")) {
 		judge_junit(run, ctx, res);
 	} else if (p.signal) {
+		char what[96];
+
 		res->status = "failed";
-		ht_run_result_set_message(res, "killed by signal %d (%s)", p.signal, strsignal(p.signal));
+		snprintf(what, sizeof(what), "killed by signal %d (%s)", p.signal, strsignal(p.signal));
+		set_failure_message(res, ctx, what);
 	} else if (p.exit_code == 0) {
 		res->status = "passed";
 		ht_run_result_set_message(res, "exit code 0");
@@ -606,8 +666,11 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 		res->status = "skipped";
 		ht_run_result_set_message(res, "skipped (exit code 77)");
 	} else {
+		char what[32];
+
 		res->status = "failed";
-		ht_run_result_set_message(res, "exit code %d", p.exit_code);
+		snprintf(what, sizeof(what), "exit code %d", p.exit_code);
+		set_failure_message(res, ctx, what);
 	}
 out:
 	if (ofd >= 0)

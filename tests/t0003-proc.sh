@@ -26,6 +26,12 @@ test_expect_success 'stragglers of a finished leader are killed too' '
 	sleep 0.2 && process_gone "$(cat bgpid)"
 '
 
+test_expect_success 'a child does not inherit the ignored SIGPIPE of its parent' '
+	ht-test-tool run-deadline 0 sh -c "grep ^SigIgn: /proc/self/status >ign" >out &&
+	mask=$(awk "{print \$2}" ign) &&
+	test $(( 0x$mask & 0x1000 )) -eq 0
+'
+
 test_expect_success 'a missing program is an error, not a crash' '
 	test_expect_code 71 ht-test-tool run-deadline 0 /no/such/program 2>err &&
 	test_grep "cannot run ./no/such/program." err

@@ -98,7 +98,7 @@ test_expect_success 'a passing test' '
 '
 
 test_expect_success 'a failing test: exit code, message, output tail' '
-  test_jq ".status == \"failed\" and .ok == false and .exit_code == 1 and .message == \"exit code 1\"
+  test_jq ".status == \"failed\" and .ok == false and .exit_code == 1 and .message == \"exit code 1: assertion failed: 1 != 2\"
     and (.output_tail | contains(\"step one\") and contains(\"assertion failed: 1 != 2\"))" resp/02-fail.response
 '
 

@@ -5,6 +5,11 @@
  * headers until ht_http_resp_release(). TLS verification is always on
  * unless the request sets insecure (which a user sets for one endpoint
  * only). Proxies come from the usual variables (libcurl reads them).
+ *
+ * Connections are reused: ht_http_do() shares one connection cache (and
+ * DNS and TLS session caches) between all its calls in the process, from
+ * any thread; a multi handle keeps its own cache for its transfers.
+ * docs/http.md describes timeouts, retries, TLS and proxies.
  */
 #ifndef HT_HTTP_H
 #define HT_HTTP_H
@@ -39,6 +44,12 @@ struct ht_http_req {
 	int insecure;                  /* do not verify TLS peer (one endpoint) */
 	const struct ht_aws_sig *aws;  /* sign with SigV4, or NULL */
 	const struct ht_http_retry *retry; /* NULL: one attempt */
+	/* Streams this file as the body (PUT unless method says otherwise)
+	 * instead of body; it is opened again for each attempt. */
+	const char *upload_path;
+	/* Lowercase hex SHA-256 of the body, sent as x-amz-content-sha256
+	 * when signing; NULL: computed when needed (S3, streamed bodies). */
+	const char *payload_sha256;
 };
 
 struct ht_http_resp {
@@ -47,6 +58,8 @@ struct ht_http_resp {
 	struct ht_buf headers; /* raw header block of the final response */
 	int curl_code;        /* CURLcode of the last attempt */
 	int attempts;
+	long new_connections; /* TCP connections opened, all attempts together */
+	int64_t elapsed_ms;   /* from the first attempt to the end of the last */
 	char error[256];      /* why it failed, for messages; never holds a secret */
 };
 
@@ -57,6 +70,7 @@ void ht_http_resp_release(struct ht_http_resp *r);
  * Performs the request (with retries per req->retry on retryable transport
  * errors and on 408, 429, 500, 502, 503, 504). Returns 0 when a response
  * arrived, whatever its status; -1 when none did (resp->error says why).
+ * Prints nothing but debug lines (-vv): the caller words the error.
  */
 int ht_http_do(const struct ht_http_req *req, struct ht_http_resp *resp);
 
@@ -69,5 +83,71 @@ char *ht_http_header(const struct ht_http_resp *resp, const char *name);
 /* 1 when a status or CURLcode is worth retrying. */
 int ht_http_status_retryable(long status);
 int ht_http_curl_retryable(int curl_code);
+
+/*
+ * The wait a Retry-After value asks for, in milliseconds: delta-seconds
+ * ("120") or an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT", compared with
+ * now_wall_ms; a date in the past is 0). -1 when value is neither.
+ */
+int64_t ht_http_retry_after_ms(const char *value, int64_t now_wall_ms);
+
+/*
+ * The full-jitter backoff before retry number k (0 for the first retry):
+ * u * min(cap_ms, base_ms * 2^k), for u in [0, 1) (a random draw).
+ */
+int64_t ht_http_backoff_ms(const struct ht_http_retry *p, int k, double u);
+
+/*
+ * Frees the shared connection cache. Optional, at the end of main; later
+ * requests start a new one.
+ */
+void ht_http_cleanup(void);
+
+/* --- many requests at once: the multi interface ------------------------ */
+
+/*
+ * A multi handle runs many requests concurrently over few connections
+ * (HTTP/1.1 keep-alive, or HTTP/2 streams where the server speaks it),
+ * at most max_active transfers at a time; the rest wait in a queue and
+ * cost a small struct each. Retries wait without holding a transfer.
+ *
+ *   struct ht_http_multi *m = ht_http_multi_new(64);
+ *   ht_http_multi_add(m, &req, user);            (for each request)
+ *   while (ht_http_multi_pending(m)) {
+ *           ht_http_multi_run(m, -1);
+ *           while ((user = ht_http_multi_next(m, &resp, &rc)))
+ *                   ... use resp, then ht_http_resp_release(&resp);
+ *   }
+ *   ht_http_multi_free(m);
+ *
+ * Not thread-safe: one thread drives a multi handle.
+ */
+struct ht_http_multi;
+
+/* A new multi handle; max_active <= 0 means 64. */
+struct ht_http_multi *ht_http_multi_new(int max_active);
+/* Cancels what is still queued or running and frees m (NULL is fine). */
+void ht_http_multi_free(struct ht_http_multi *m);
+/*
+ * Queues req with the caller's pointer user. req and everything it points
+ * to are borrowed until the request comes back from ht_http_multi_next().
+ * Returns 0, or -1 when the request cannot be queued.
+ */
+int ht_http_multi_add(struct ht_http_multi *m, const struct ht_http_req *req, void *user);
+/*
+ * Runs transfers until at least one request is complete (with its
+ * retries) or timeout_ms passes (-1: no limit; 0: do what can be done
+ * without waiting). Returns the number of completed requests waiting to
+ * be taken, or -1 on an internal error.
+ */
+int ht_http_multi_run(struct ht_http_multi *m, long timeout_ms);
+/*
+ * Takes one completed request: returns its user pointer, moves its
+ * response into *resp (initialised here; the caller releases it) and sets
+ * *rc to what ht_http_do() would have returned. NULL when none is ready.
+ */
+void *ht_http_multi_next(struct ht_http_multi *m, struct ht_http_resp *resp, int *rc);
+/* Requests added and not yet taken with ht_http_multi_next(). */
+size_t ht_http_multi_pending(const struct ht_http_multi *m);
 
 #endif

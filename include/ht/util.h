@@ -70,13 +70,15 @@ int ht_uuid4(char out[HT_UUID_LEN + 1]);
 int ht_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /*
  * An atomic writer for content produced piece by piece: open gives a FILE*
- * on a temporary name; commit flushes, syncs and renames it into place;
- * abort removes it.
+ * on a temporary name; commit flushes, syncs (unless no_sync is set: for
+ * copies that are cheap to make again, such as artifacts) and renames it
+ * into place; abort removes it.
  */
 struct ht_atomic_file {
 	char *path;
 	char *tmp;
-	void *fp; /* FILE * */
+	void *fp;     /* FILE * */
+	int no_sync;  /* set after open to skip fsync: atomic, not durable */
 };
 int ht_atomic_open(struct ht_atomic_file *af, const char *path, mode_t mode);
 int ht_atomic_commit(struct ht_atomic_file *af);

@@ -244,6 +244,28 @@ static void window_increase(struct ht_provider *p)
 
 /* --- answers ------------------------------------------------------------------ */
 
+/* Replaces each byte of s that is not part of valid UTF-8 with '?', so
+ * that a log tail cut in the middle of a character is still a string. */
+static void utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
+			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
+		int k;
+
+		for (k = 1; k <= n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				break;
+		if (n < 0 || k <= n) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
 /* Decodes base64 text (X-Amz-Log-Result) into a new string, or NULL. */
 static char *base64_decode(const char *s)
 {
@@ -267,28 +289,6 @@ static char *base64_decode(const char *s)
 	out[len] = '\0';
 	utf8_clean((char *)out);
 	return (char *)out;
-}
-
-/* Replaces each byte of s that is not part of valid UTF-8 with '?', so
- * that a log tail cut in the middle of a character is still a string. */
-static void utf8_clean(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
-			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
-		int k;
-
-		for (k = 1; k <= n; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				break;
-		if (n < 0 || k <= n) {
-			*p++ = '?';
-			continue;
-		}
-		p += n + 1;
-	}
 }
 
 /* "errorType: errorMessage" of a function error body, into out. */

@@ -48,12 +48,13 @@ awsprov_queue() {
 }
 
 # start_lambda_local [OPTIONS]: ht-lambda-local on a free port, stopped at
-# the end; sets LL_URL. Its stderr goes to $TRASH/ll.log.
+# the end of the file (also when started inside a test); sets LL_URL and
+# LL_PID. Its stderr goes to $TRASH/ll.log.
 start_lambda_local() {
   rm -f "$TRASH/ll.port"
   ht-lambda-local --port-file "$TRASH/ll.port" "$@" >"$TRASH/ll.out" 2>>"$TRASH/ll.log" &
   _ll_pid=$!
-  test_cleanup_server $_ll_pid
+  echo $_ll_pid >>"$TRASH/ll.pids"
   _i=0
   while [ ! -s "$TRASH/ll.port" ] && [ $_i -lt 100 ]; do
     kill -0 $_ll_pid 2>/dev/null || { cat "$TRASH/ll.log" >&2; return 1; }
@@ -78,3 +79,6 @@ awsprov_plan() {
     'range($n) | {schema:"ht.test/1",run_id:"run-aws",test_id:"t\(.)",name:"tests/t\(.).sh",
       file:"tests/t\(.).sh",runner:"command",index:.,timeout_s:5,run:{shell:"true",outcome:"exit"}} * $x'
 }
+
+# Whatever ht-lambda-local a test started is stopped when the file ends.
+test_at_end 'for _p in $(cat "$TRASH/ll.pids" 2>/dev/null); do kill $_p 2>/dev/null; done'

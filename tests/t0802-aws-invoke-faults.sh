@@ -16,16 +16,16 @@ ids_once() { # FILE N: every test id t0..t(N-1) exactly once
 }
 
 test_expect_success 'a throttling storm: concurrency backs off, then recovers; one result per test' '
-  ll -v --delay-ms 30 --throttle-first 150 &&
-  awsprov_plan 200 >plan.jsonl &&
+  ll -v --delay-ms 30 --throttle-first 60 &&
+  awsprov_plan 600 >plan.jsonl &&
   ht-invoke -v -j 16 plan.jsonl >out.jsonl 2>err &&
-  ids_once out.jsonl 200 &&
+  ids_once out.jsonl 600 &&
   test_jq -s "all(.[]; .status == \"passed\" and .attempt == 1)" out.jsonl &&
   test_grep "throttled (429 TooManyRequestsException): concurrency 16 -> 8" err &&
   test_grep "concurrency 2 -> 1" err &&
   test_grep "concurrency back to 16" err &&
-  test_grep "warning: Lambda throttled 150 invocations; concurrency went down to 1 (of 16)" err &&
-  stop_lambda_local && test_grep "350 invocations: 150 throttled" "$TRASH/ll.log"
+  test_grep "warning: Lambda throttled 60 invocations; concurrency went down to 1 (of 16)" err &&
+  stop_lambda_local && test_grep "660 invocations: 60 throttled" "$TRASH/ll.log"
 '
 
 test_expect_success 'steady throttling (30%): every test passes, none is lost or doubled' '

@@ -767,7 +767,7 @@ int main(int argc, char **argv)
 			       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,
 			       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-			       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+			       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
 			       MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!mhd) {

@@ -30,9 +30,9 @@ test_expect_success 'a throttling storm: concurrency backs off, then recovers; o
 
 test_expect_success 'steady throttling (30%): every test passes, none is lost or doubled' '
   ll --delay-ms 5 --throttle-rate 0.3 --seed 42 &&
-  awsprov_plan 300 >plan.jsonl &&
+  awsprov_plan 150 >plan.jsonl &&
   ht-invoke -j 40 plan.jsonl >out.jsonl 2>err &&
-  ids_once out.jsonl 300 &&
+  ids_once out.jsonl 150 &&
   test_jq -s "all(.[]; .status == \"passed\" and .ok)" out.jsonl &&
   test_grep "warning: Lambda throttled [0-9]* invocations" err &&
   stop_lambda_local

@@ -69,7 +69,8 @@ stop_lambda_local() {
   kill "$LL_PID" 2>/dev/null
   _i=0
   while kill -0 "$LL_PID" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
-  ! kill -0 "$LL_PID" 2>/dev/null
+  ! kill -0 "$LL_PID" 2>/dev/null &&
+  if grep -q "Sanitizer\|runtime error" "$TRASH/ll.log"; then cat "$TRASH/ll.log" >&2; return 1; fi
 }
 
 # awsprov_plan N [JSON]: N ht.test/1 records of run "run-aws" that run

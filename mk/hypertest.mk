@@ -4,6 +4,10 @@
 #
 #   make hypertest-plan    list the tests into $(HT_DIR)/plan.jsonl (ht-plan)
 #   make hypertest-run     run them into $(HT_DIR)/results.jsonl (ht-invoke)
+#   make hypertest-pull    the base image into the store: $(HT_DIR)/base.json (ht-pull)
+#   make hypertest-build   the test image: $(HT_DIR)/image.json (ht-build)
+#   make hypertest-push    the image to image.repository: $(HT_DIR)/pushed.json (ht-push)
+#   make hypertest-deploy  all three (and, with the aws provider, ht-update later)
 #   make hypertest-clean   remove $(HT_DIR)
 #
 # Knobs (set them before or after the include, on the command line, or in
@@ -17,6 +21,13 @@
 #   HT_RETRIES       retries of a failed test; empty: the config's
 #   HT_PLAN_FLAGS    more options for ht-plan, e.g. --set runner.run=...
 #   HT_INVOKE_FLAGS  more options for ht-invoke
+#   HT_PULL_FLAGS    more options for ht-pull, e.g. --platform linux/arm64
+#   HT_BUILD_FLAGS   more options for ht-build, e.g. --label team=qa
+#   HT_PUSH_FLAGS    more options for ht-push, e.g. --tag ci
+#   HT_DEPLOY        what the run needs before it starts: empty (nothing:
+#                    the local provider on the host's root, the default),
+#                    build (the image in the store), deploy (the image
+#                    pushed: hypertest-deploy). Set it before the include.
 #
 # The fragment adds only names that start with HT_, _ht_ or hypertest-
 # (and the files under $(HT_DIR)), sets nothing global, keeps the
@@ -32,13 +43,23 @@ HT_CONCURRENCY ?=
 HT_RETRIES ?=
 HT_PLAN_FLAGS ?=
 HT_INVOKE_FLAGS ?=
+HT_PULL_FLAGS ?=
+HT_BUILD_FLAGS ?=
+HT_PUSH_FLAGS ?=
+HT_DEPLOY ?=
 
-# Rule targets are fixed when make reads them, so HT_DIR is taken now and a
-# different HT_DIR set after the include stops the recipes. Everything else
-# is expanded when used: the other knobs may be set after the include.
+# Rule targets and prerequisites are fixed when make reads them, so HT_DIR
+# and HT_DEPLOY are taken now and a different value set after the include
+# stops the recipes. Everything else is expanded when used: the other knobs
+# may be set after the include.
 _ht_dir := $(HT_DIR)
+_ht_deploy := $(strip $(HT_DEPLOY))
+$(if $(filter-out build deploy,$(_ht_deploy)),$(error HT_DEPLOY must be empty, build or deploy, \
+	not '$(_ht_deploy)'))
 _ht_check = $(if $(filter x$(_ht_dir),x$(HT_DIR)),,$(error HT_DIR must be set before the \
-	include of hypertest.mk (it was '$(_ht_dir)' there, it is '$(HT_DIR)' now)))
+	include of hypertest.mk (it was '$(_ht_dir)' there, it is '$(HT_DIR)' now)))$(if \
+	$(filter x$(_ht_deploy),x$(strip $(HT_DEPLOY))),,$(error HT_DEPLOY must be set before the \
+	include of hypertest.mk (it was '$(_ht_deploy)' there, it is '$(HT_DEPLOY)' now)))
 _ht_tool = $(if $(HT_BIN),$(patsubst %/,%,$(HT_BIN))/)
 _ht_common = $(if $(HT_CONFIG),--config $(HT_CONFIG)) --set dir=$(abspath $(_ht_dir))
 _ht_plan_cmd = $(_ht_tool)ht-plan $(_ht_common) \
@@ -47,7 +68,15 @@ _ht_invoke_cmd = $(_ht_tool)ht-invoke $(_ht_common) \
 	$(if $(HT_CONCURRENCY),-j $(HT_CONCURRENCY)) \
 	$(if $(HT_RETRIES),--retries $(HT_RETRIES)) $(HT_INVOKE_FLAGS)
 
+# Kbuild's filechk: put $@.tmp in place only when it differs from $@, so
+# that $@'s timestamp moves only when its content does.
+_ht_filechk = if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+# The file the run waits for (HT_DEPLOY).
+_ht_run_needs := $(if $(filter build,$(_ht_deploy)),$(_ht_dir)/image.json)$(if \
+	$(filter deploy,$(_ht_deploy)),$(_ht_dir)/pushed.json)
+
 .PHONY: hypertest-plan hypertest-run hypertest-clean _ht_force
+.PHONY: hypertest-pull hypertest-build hypertest-push hypertest-deploy
 
 hypertest-plan: $(_ht_dir)/plan.jsonl $(_ht_dir)/tests.stamp
 
@@ -81,7 +110,7 @@ $(_ht_dir)/tests.stamp: $(_ht_dir)/plan.jsonl
 # alive to put it in place. When ht-invoke wrote nothing, the earlier
 # results stay.
 .PRECIOUS: $(_ht_dir)/results.jsonl
-$(_ht_dir)/results.jsonl: $(_ht_dir)/plan.jsonl | $(_ht_dir)
+$(_ht_dir)/results.jsonl: $(_ht_dir)/plan.jsonl $(_ht_run_needs) | $(_ht_dir)
 	@$(_ht_check)echo '$(subst ','\'',$(strip $(_ht_invoke_cmd))) $< >$@'
 	@trap : INT TERM; rc=0; \
 	$(_ht_invoke_cmd) $< >$@.tmp || rc=$$?; \
@@ -89,12 +118,105 @@ $(_ht_dir)/results.jsonl: $(_ht_dir)/plan.jsonl | $(_ht_dir)
 	if [ $$rc -ne 0 ] && [ -f $@ ]; then echo "hypertest: results in $@" >&2; fi; \
 	exit $$rc
 
-# Deploy (later): hypertest-pull, hypertest-build, hypertest-push and
-# hypertest-deploy will turn ht-pull, ht-build, ht-push and ht-update into
-# file targets under $(HT_DIR) (the base image, the image digest, the
-# function's digest), each rebuilt only when its inputs change, and
-# hypertest-run will depend on hypertest-deploy when the provider needs an
-# image. They go here.
+# The deploy chain: ht-pull -> ht-build -> ht-push (-> ht-update, with the
+# aws provider, later), one file under $(HT_DIR) each, made again only when
+# its inputs changed. None of it is a prerequisite of the plan, so
+# `make -j hypertest-run` plans while it deploys (HT_DEPLOY).
+#
+#   config.json   the effective configuration (ht-doctor --print-config),
+#                 made every time, rewritten only when it changes
+#   base.ref      what the pull depends on: image.base, image.store,
+#                 HT_PULL_FLAGS (filechk, every time)
+#   base.json     ht-pull's ht.image/1 record of the base
+#   build.ref     what the build depends on beyond the base: the project's
+#                 files (name, type, mode, size, mtime, ctime), its git
+#                 revision, ht-build and ht-runner themselves, image.store,
+#                 image.repository, HT_BUILD_FLAGS (filechk, every time)
+#   image.json    ht-build's ht.image/1 record of the test image
+#   push.ref      image.repository and HT_PUSH_FLAGS (filechk, every time)
+#   pushed.json   ht-push's ht.pushed/1 record
+#
+# base.json is rewritten only when its record changes, image.json only
+# when the image's digest does (not when only how long the build took
+# changed): a build that gives the same digest as before does not push
+# again. Each is made by the rule
+# of a .stamp beside it, which is touched at every run of its tool; the
+# record itself has an empty recipe, so make looks at its timestamp again
+# after the stamp's rule and rebuilds what depends on it only when it moved.
+
+_ht_doctor_cmd = $(_ht_tool)ht-doctor $(_ht_common) --print-config
+_ht_pull_cmd = $(_ht_tool)ht-pull $(_ht_common) $(HT_PULL_FLAGS)
+_ht_build_cmd = $(_ht_tool)ht-build $(_ht_common) --base $(_ht_dir)/base.json $(HT_BUILD_FLAGS)
+_ht_push_cmd = $(_ht_tool)ht-push $(_ht_common) $(HT_PUSH_FLAGS)
+# The project root as the tools find it: the config file's directory.
+_ht_root = $(patsubst %/,%,$(dir $(or $(HT_CONFIG),./hypertest.json)))
+_ht_aroot = $(abspath $(_ht_root))
+# The members of the config's "image" section, and one shell word quoted.
+_ht_image_section = sed -n 's/.*"image":{\([^}]*\)}.*/\1/p' $(_ht_dir)/config.json
+_ht_quote = '$(subst ','\'',$(strip $1))'
+
+hypertest-pull: $(_ht_dir)/base.json
+hypertest-build: $(_ht_dir)/image.json
+hypertest-push: $(_ht_dir)/pushed.json
+# Hook: with the aws provider, ht-update will point the function at the
+# pushed digest into $(_ht_dir)/deployed.json (ht.deployed/1), which
+# depends on pushed.json; hypertest-deploy and HT_DEPLOY=deploy will then
+# name that file instead. The local provider needs no update.
+hypertest-deploy: $(_ht_dir)/pushed.json
+
+$(_ht_dir)/config.json: _ht_force | $(_ht_dir)
+	@$(_ht_check)$(_ht_doctor_cmd) >$@.tmp || { rc=$$?; rm -f $@.tmp; exit $$rc; }
+	@$(_ht_filechk)
+
+$(_ht_dir)/base.ref: $(_ht_dir)/config.json _ht_force
+	@{ $(_ht_image_section) | sed 's/"repository":[^,]*,\{0,1\}//'; \
+	  echo $(call _ht_quote,$(HT_PULL_FLAGS)); } >$@.tmp
+	@$(_ht_filechk)
+
+$(_ht_dir)/build.ref: $(_ht_dir)/config.json _ht_force
+	@{ $(_ht_image_section) | sed 's/"base":[^,]*,\{0,1\}//'; \
+	  echo $(call _ht_quote,$(HT_BUILD_FLAGS)) "$${SOURCE_DATE_EPOCH:-}"; \
+	  git -C $(_ht_root) rev-parse HEAD 2>/dev/null || :; \
+	  b=$$(command -v $(_ht_tool)ht-build) && find -L "$$b" "$${b%/*}/ht-runner" \
+	    -printf '%p %s %T@ %C@\n' 2>/dev/null || :; \
+	  find '$(_ht_aroot)' \( -path '$(_ht_aroot)/.git' -o -path '$(_ht_aroot)/.hypertest' \
+	    -o -path '$(abspath $(_ht_dir))' \) -prune -o -printf '%P %y %m %s %T@ %C@ %l\n' | LC_ALL=C sort; \
+	} >$@.tmp
+	@$(_ht_filechk)
+
+$(_ht_dir)/push.ref: $(_ht_dir)/config.json _ht_force
+	@{ $(_ht_image_section) | sed -n 's/.*\("repository":[^,]*\).*/\1/p'; \
+	  echo $(call _ht_quote,$(HT_PUSH_FLAGS)); } >$@.tmp
+	@$(_ht_filechk)
+
+$(_ht_dir)/base.json: $(_ht_dir)/base.stamp ;
+$(_ht_dir)/base.stamp: $(_ht_dir)/base.ref | $(_ht_dir)
+	@$(_ht_check)echo $(call _ht_quote,$(_ht_pull_cmd) >$(_ht_dir)/base.json)
+	@$(_ht_pull_cmd) >$(_ht_dir)/base.json.tmp || { rc=$$?; rm -f $(_ht_dir)/base.json.tmp; exit $$rc; }
+	@if cmp -s $(_ht_dir)/base.json.tmp $(_ht_dir)/base.json; then rm -f $(_ht_dir)/base.json.tmp; \
+	else mv -f $(_ht_dir)/base.json.tmp $(_ht_dir)/base.json; fi
+	@touch $@
+
+# A build is the same image as before when the record names the same
+# manifest digest in the same store (ht-build writes both before any nested
+# object); which layers were reused, how long the others took, or what the
+# base was called do not count. An empty key never matches.
+_ht_image_key = sed -n 's/^{[^{]*"store":"\([^"]*\)"[^{]*"digest":"\([^"]*\)".*/\2 \1/p'
+$(_ht_dir)/image.json: $(_ht_dir)/image.stamp ;
+$(_ht_dir)/image.stamp: $(_ht_dir)/base.json $(_ht_dir)/build.ref | $(_ht_dir)
+	@$(_ht_check)echo $(call _ht_quote,$(_ht_build_cmd) >$(_ht_dir)/image.json)
+	@$(_ht_build_cmd) </dev/null >$(_ht_dir)/image.json.tmp || \
+	{ rc=$$?; rm -f $(_ht_dir)/image.json.tmp; exit $$rc; }
+	@k=$$($(_ht_image_key) $(_ht_dir)/image.json.tmp); \
+	if [ -n "$$k" ] && [ -f $(_ht_dir)/image.json ] && \
+	  [ "$$k" = "$$($(_ht_image_key) $(_ht_dir)/image.json)" ]; then rm -f $(_ht_dir)/image.json.tmp; \
+	else mv -f $(_ht_dir)/image.json.tmp $(_ht_dir)/image.json; fi
+	@touch $@
+
+$(_ht_dir)/pushed.json: $(_ht_dir)/image.json $(_ht_dir)/push.ref | $(_ht_dir)
+	@$(_ht_check)echo $(call _ht_quote,$(_ht_push_cmd) <$< >$@)
+	@$(_ht_push_cmd) <$< >$@.tmp || { rc=$$?; rm -f $@.tmp; exit $$rc; }
+	@mv -f $@.tmp $@
 
 # Removes hypertest's state directory whole: plans, results, the local
 # provider's bucket. Refuses a directory that is not hypertest's own.

@@ -8,6 +8,7 @@
 
 static const struct ht_provider_ops *const providers[] = {
 	&ht_provider_local,
+	&ht_provider_aws,
 	NULL,
 };
 
@@ -25,12 +26,14 @@ const struct ht_provider_ops *ht_provider_find(const char *name)
 
 const char *ht_provider_names(void)
 {
-	return "local";
+	return "local, aws";
 }
 
 void ht_completion_release(struct ht_completion *c)
 {
 	free(c->body);
+	free(c->log_tail);
 	c->body = NULL;
+	c->log_tail = NULL;
 	c->body_len = 0;
 }

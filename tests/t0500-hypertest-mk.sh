@@ -47,7 +47,32 @@ fi
 echo "ht-invoke: $n results" >&2
 exit "${STUB_INVOKE_RC:-0}"
 EOF
-chmod +x "$STUBS/ht-plan" "$STUBS/ht-invoke"
+# The deploy tools: ht-doctor prints a config whose image.base is
+# $STUB_BASE; ht-pull, ht-build and ht-push log their arguments and print a
+# record (ht-build's with the digest $STUB_DIGEST and a duration that
+# changes every time); $STUB_FAIL names one that fails with 69.
+cat >"$STUBS/ht-doctor" <<'EOF'
+#!/bin/sh
+echo "ht-doctor $*" >>"$STUB_LOG"
+echo '{"schema":"ht.config/1","root":"/p","image":{"base":"'"${STUB_BASE:-b:1}"'","repository":"r.io/x","store":"s"},"local":{"root":"host"}}'
+EOF
+for t in ht-pull ht-build ht-push; do
+	cat >"$STUBS/$t" <<EOF
+#!/bin/sh
+echo "$t \$*" >>"\$STUB_LOG"
+[ "\${STUB_FAIL:-}" != $t ] || { echo "$t: error: failed" >&2; exit 69; }
+EOF
+done
+cat >>"$STUBS/ht-pull" <<'EOF'
+echo '{"schema":"ht.image/1","ok":true,"reference":"'"${STUB_BASE:-b:1}"'","digest":"sha256:b"}'
+EOF
+cat >>"$STUBS/ht-build" <<'EOF'
+echo '{"schema":"ht.image/1","ok":true,"store":"s","digest":"'"${STUB_DIGEST:-sha256:1}"'","layers":[{"digest":"sha256:l","reused":false,"duration_ms":'"$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"'}]}'
+EOF
+cat >>"$STUBS/ht-push" <<'EOF'
+sed 's/ht\.image\/1/ht.pushed\/1/'
+EOF
+chmod +x "$STUBS/ht-plan" "$STUBS/ht-invoke" "$STUBS/ht-doctor" "$STUBS/ht-pull" "$STUBS/ht-build" "$STUBS/ht-push"
 
 cat >plan3.jsonl <<'EOF'
 {"schema":"ht.test/1","run_id":"RUNID","test_id":"t-a","name":"a","index":0,"timeout_s":60}
@@ -224,6 +249,105 @@ test_expect_success 'tests.stamp changes only when the test set does' '
 	test -n "$(find proj/.hypertest/tests.stamp -newer plan3.jsonl)"
 '
 
+# deployed: which deploy tools ran (from the stub log), on one line.
+deployed() { sed -n 's/^\(ht-pull\|ht-build\|ht-push\) .*/\1/p' "$STUB_LOG" | tr '\n' ' '; }
+
+test_expect_success 'make -n hypertest-deploy prints pull, build and push and writes nothing' '
+	rm -rf proj/.hypertest && rm -f "$STUB_LOG" &&
+	make -n -C proj HT_BIN=/opt/ht/bin HT_PULL_FLAGS=--pf HT_BUILD_FLAGS=--bf HT_PUSH_FLAGS=--sf \
+		hypertest-deploy >out &&
+	test_grep "/opt/ht/bin/ht-doctor  *--set dir=$TRASH/proj/.hypertest --print-config" out &&
+	test_grep "/opt/ht/bin/ht-pull  *--set dir=$TRASH/proj/.hypertest --pf >\.hypertest/base\.json" out &&
+	test_grep "/opt/ht/bin/ht-build  *--set dir=$TRASH/proj/.hypertest --base \.hypertest/base\.json --bf" out &&
+	test_grep "/opt/ht/bin/ht-push  *--set dir=$TRASH/proj/.hypertest --sf <\.hypertest/image\.json" out &&
+	! test -e proj/.hypertest && ! test -e "$STUB_LOG"
+'
+
+test_expect_success 'hypertest-deploy pulls, builds and pushes, each into its file' '
+	mk hypertest-deploy >out 2>err &&
+	test "$(deployed)" = "ht-pull ht-build ht-push " &&
+	test_jq ".schema == \"ht.image/1\" and .reference == \"b:1\"" proj/.hypertest/base.json &&
+	test_jq ".digest == \"sha256:1\"" proj/.hypertest/image.json &&
+	test_jq ".schema == \"ht.pushed/1\"" proj/.hypertest/pushed.json &&
+	test_grep "^ht-build .*--base \.hypertest/base\.json" "$STUB_LOG" &&
+	! ls proj/.hypertest/*.tmp 2>/dev/null
+'
+
+test_expect_success 'a second hypertest-deploy runs only ht-doctor' '
+	: >"$STUB_LOG" && mk hypertest-deploy >out 2>err &&
+	test "$(deployed)" = "" && test_grep "^ht-doctor " "$STUB_LOG" &&
+	test_cmp /dev/null out
+'
+
+test_expect_success 'hypertest-plan and hypertest-run do not deploy (HT_DEPLOY empty)' '
+	rm -rf proj/.hypertest && : >"$STUB_LOG" &&
+	mk -s hypertest-run && test "$(deployed)" = "" &&
+	test_must_fail grep ht-doctor "$STUB_LOG" && test -s proj/.hypertest/results.jsonl
+'
+
+test_expect_success 'a build of the same digest keeps image.json and does not push' '
+	mk -s hypertest-deploy &&
+	touch -d "2000-01-01" proj/.hypertest/image.json &&
+	cp proj/.hypertest/image.json image.before && : >"$STUB_LOG" &&
+	mk -s HT_BUILD_FLAGS=--label=a hypertest-deploy &&
+	test "$(deployed)" = "ht-build " &&
+	test_cmp image.before proj/.hypertest/image.json &&
+	test -n "$(find proj/.hypertest/image.json ! -newer plan3.jsonl)" &&
+	: >"$STUB_LOG" && mk -s HT_BUILD_FLAGS=--label=a hypertest-deploy && test "$(deployed)" = ""
+'
+
+test_expect_success 'a build of another digest pushes it' '
+	: >"$STUB_LOG" &&
+	STUB_DIGEST=sha256:2 mk -s HT_BUILD_FLAGS=--label=b hypertest-deploy &&
+	test "$(deployed)" = "ht-build ht-push " &&
+	test_jq ".digest == \"sha256:2\"" proj/.hypertest/pushed.json
+'
+
+test_expect_success 'another base pulls again; the same base record builds nothing more' '
+	: >"$STUB_LOG" &&
+	STUB_BASE=b:2 STUB_DIGEST=sha256:3 mk -s hypertest-deploy &&
+	test "$(deployed)" = "ht-pull ht-build ht-push " &&
+	: >"$STUB_LOG" &&
+	STUB_BASE=b:2 STUB_DIGEST=sha256:3 mk -s HT_PULL_FLAGS=-v hypertest-deploy &&
+	test "$(deployed)" = "ht-pull "
+'
+
+test_expect_success 'HT_PUSH_FLAGS pushes again' '
+	: >"$STUB_LOG" &&
+	STUB_BASE=b:2 STUB_DIGEST=sha256:3 mk -s HT_PULL_FLAGS=-v HT_PUSH_FLAGS="--tag t" hypertest-deploy &&
+	test "$(deployed)" = "ht-push " && test_grep "^ht-push .*--tag t$" "$STUB_LOG"
+'
+
+test_expect_success 'a failing tool fails make and leaves the earlier record' '
+	cp proj/.hypertest/base.json base.before &&
+	STUB_FAIL=ht-pull STUB_BASE=b:4 test_must_fail mk -s hypertest-deploy 2>err &&
+	test_grep "Error 69" err && test_cmp base.before proj/.hypertest/base.json &&
+	: >"$STUB_LOG" &&
+	STUB_FAIL=ht-build STUB_BASE=b:4 test_must_fail mk -s hypertest-deploy 2>err &&
+	test "$(deployed)" = "ht-pull ht-build " &&
+	! ls proj/.hypertest/*.tmp 2>/dev/null
+'
+
+test_expect_success 'HT_DEPLOY=deploy: the run waits for the push; build: for the build' '
+	mkdir dep &&
+	printf "HT_DEPLOY = deploy\ninclude %s\n" "$FRAG" >dep/Makefile &&
+	: >"$STUB_LOG" && make -s -C dep HT_BIN="$STUBS" hypertest-run &&
+	test "$(deployed)" = "ht-pull ht-build ht-push " &&
+	tail -n 1 "$STUB_LOG" >last.line && test_grep "^ht-invoke " last.line &&
+	printf "HT_DEPLOY = build\ninclude %s\n" "$FRAG" >dep/Makefile &&
+	: >"$STUB_LOG" && STUB_DIGEST=sha256:9 make -s -C dep HT_BIN="$STUBS" HT_BUILD_FLAGS=-x hypertest-run &&
+	test "$(deployed)" = "ht-build "
+'
+
+test_expect_success 'HT_DEPLOY must be empty, build or deploy, and set before the include' '
+	test_must_fail mk -s HT_DEPLOY=yes hypertest-run 2>err &&
+	test_grep "HT_DEPLOY must be empty, build or deploy, not .yes." err &&
+	mkdir latedep &&
+	printf "include %s\nHT_DEPLOY = deploy\n" "$FRAG" >latedep/Makefile &&
+	test_must_fail make -s -C latedep HT_BIN="$STUBS" hypertest-run 2>err &&
+	test_grep "HT_DEPLOY must be set before" err
+'
+
 test_expect_success 'hypertest-clean removes HT_DIR and refuses the project dir' '
 	mk -s hypertest-run && test -d proj/.hypertest &&
 	mk -s hypertest-clean && ! test -e proj/.hypertest &&
@@ -250,6 +374,8 @@ test_expect_success 'the fragment adds only HT_, _ht_ and hypertest- names' '
 	db_names base >names.base && db_names with >names.with &&
 	test_grep "^var HT_DIR$" names.with &&
 	test_grep "^target hypertest-run$" names.with &&
+	test_grep "^target hypertest-deploy$" names.with &&
+	test_grep "^var HT_DEPLOY$" names.with &&
 	comm -13 names.base names.with >added &&
 	grep -v -e "^var HT_" -e "^var _ht_" -e "^target hypertest-" -e "^target _ht_" \
 		-e "^target \.hypertest" -e "^target \.PHONY$" -e "^target \.PRECIOUS$" \

@@ -13,6 +13,7 @@
 
 #include "ht/ht.h"
 #include "ht/ignore.h"
+#include "ht/imageref.h"
 #include "ht/layer.h"
 #include "ht/oci.h"
 
@@ -28,9 +29,11 @@ static const struct ht_tool tool = {
 	"  -b, --base FILE        read the base ht.image/1 record from FILE ('-': stdin, the default)\n"
 	"  -B, --base-ref NAME    use the image tagged NAME (or a digest) in the store as the base\n"
 	"      --scratch          build on no base at all\n"
-	"  -S, --store DIR        the OCI image store (default ROOT/.hypertest/oci)\n"
-	"  -t, --tag NAME         tag the new image NAME in the store (default latest)\n"
-	"  -C, --root DIR         the project root, copied to /var/task (default .)\n"
+	"  -S, --store DIR        the OCI image store (default: the config's image.store, ROOT/.hypertest/oci)\n"
+	"  -t, --tag NAME         tag the new image NAME in the store (default: the config's\n"
+	"                         image.repository with its tag or :latest, else latest)\n"
+	"  -C, --root DIR         the project root, copied to /var/task (default: the config\n"
+	"                         file's directory, else .)\n"
 	"      --runner FILE      the ht-runner binary (default: next to ht-build)\n"
 	"      --no-runner        leave the runner layer out\n"
 	"      --epoch SECONDS    mtime of every file (default $SOURCE_DATE_EPOCH, else 0)\n"
@@ -38,7 +41,8 @@ static const struct ht_tool tool = {
 	"                         suffixes K, M, G)\n"
 	"  -j, --jobs N           compression threads (default: the number of cores)\n"
 	"      --level N          gzip level 1-9 (default 6)\n"
-	"      --cache-dir DIR    where layer reuse keys live (default ROOT/.hypertest/cache/layers)\n"
+	"      --cache-dir DIR    where layer reuse keys live (default ROOT/.hypertest/cache/layers,\n"
+	"                         under the config's dir)\n"
 	"      --no-cache         build every layer again\n"
 	"  -l, --label KEY=VALUE  add an image label (repeatable)\n",
 };
@@ -84,6 +88,41 @@ static int64_t parse_size(const char *s)
 	if (*end)
 		return -1;
 	return (int64_t)v;
+}
+
+/* p resolved against root: p itself when absolute. New string. */
+static char *resolve(const char *root, const char *p)
+{
+	return *p == '/' ? ht_xstrdup(p) : ht_path_join(root, p);
+}
+
+/*
+ * Leaves dir (the state directory, the store) out of the project layer
+ * when it lies inside root under another name than the default
+ * .hypertest, which the ignore rules already leave out.
+ */
+static void ignore_inside(struct ht_ignore *ig, const char *root, const char *dir)
+{
+	char *r = realpath(root, NULL), *d = realpath(dir, NULL), *pat, *q;
+	const char *rel;
+	size_t n;
+
+	if (r && d && (n = strlen(r)) && !strncmp(d, r, n) && (d[n] == '/' || (n == 1 && d[1]))) {
+		rel = d + n + (n > 1);
+		/* A leading '/' keeps a '!' or '#' literal; special
+		 * characters are escaped. */
+		pat = q = ht_xcalloc(2 * strlen(rel) + 2, 1);
+		*q++ = '/';
+		for (; *rel; rel++) {
+			if (strchr("*?[]\\", *rel))
+				*q++ = '\\';
+			*q++ = *rel;
+		}
+		ht_ignore_add(ig, pat);
+		free(pat);
+	}
+	free(r);
+	free(d);
 }
 
 static void format_epoch(int64_t epoch, char out[32])
@@ -389,6 +428,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	struct opts o = { 0 };
+	struct ht_config cfg;
 	struct ht_oci_store store = { 0 }, other = { 0 };
 	struct ht_oci_image base;
 	struct ht_layer_opts lo = { 0 };
@@ -397,7 +437,7 @@ int main(int argc, char **argv)
 	size_t nlayers = 0, i;
 	json_t *base_rec = NULL, *config = NULL, *cc, *env, *labels, *history, *diff_ids, *entrypoint = NULL;
 	json_t *manifest = NULL, *mlayers, *rec, *arr, *platform = NULL;
-	char *store_dir = NULL, *cache_dir = NULL, *runner = NULL, *rev = NULL, created[32];
+	char *store_dir = NULL, *cache_dir = NULL, *state_dir = NULL, *cfg_tag = NULL, *runner = NULL, *rev = NULL, created[32];
 	char cfg_digest[HT_DIGEST_LEN + 1], man_digest[HT_DIGEST_LEN + 1];
 	int64_t cfg_size, man_size, total, uncompressed = 0;
 	long v;
@@ -406,8 +446,6 @@ int main(int argc, char **argv)
 
 	ht_diag_init(argv[0]);
 	ht_oci_image_init(&base);
-	o.tag = "latest";
-	o.root = ".";
 	o.max_size = DEFAULT_MAX_SIZE;
 	o.epoch = -1;
 	o.labels = json_object();
@@ -467,8 +505,35 @@ int main(int argc, char **argv)
 		ht_usage_error(&tool, "--base, --base-ref and --scratch exclude one another");
 	if (!nsrc)
 		o.base_file = "-";
-	if (!ht_oci_tag_valid(o.tag))
+	if (o.tag && !ht_oci_tag_valid(o.tag))
 		ht_usage_error(&tool, "--tag: invalid tag '%s'", o.tag);
+	/* Flags win; then the config: its root (the config file's directory),
+	 * its store and state directory (relative to the root), and its
+	 * repository as the tag. */
+	ht_config_load_or_die(&cfg);
+	if (!o.root)
+		o.root = cfg.path ? cfg.root : ".";
+	if (!o.tag && cfg.image.repository) {
+		struct ht_imageref ref;
+
+		ht_imageref_init(&ref);
+		if (ht_imageref_parse(&ref, cfg.image.repository, "latest") < 0 || ref.kind != HT_REF_REGISTRY ||
+		    ref.digest) {
+			ht_imageref_release(&ref);
+			ht_config_error(&cfg, "image.repository", "expected REGISTRY/REPOSITORY[:TAG]");
+			ht_config_release(&cfg);
+			exit(HT_EXIT_CONFIG);
+		}
+		cfg_tag = ht_imageref_format(&ref);
+		ht_imageref_release(&ref);
+		if (ht_oci_tag_valid(cfg_tag))
+			o.tag = cfg_tag;
+		else
+			ht_warning("'%s' is too long for a tag in the store; tagging 'latest' (use --tag)", cfg_tag);
+	}
+	if (!o.tag)
+		o.tag = "latest";
+	state_dir = resolve(o.root, cfg.state_dir ? cfg.state_dir : ".hypertest");
 	if (o.epoch < 0) {
 		e = getenv("SOURCE_DATE_EPOCH");
 		o.epoch = 0;
@@ -480,13 +545,13 @@ int main(int argc, char **argv)
 	if (access(o.root, R_OK | X_OK) < 0)
 		ht_die(HT_EXIT_NOINPUT, "cannot use the project root '%s': %s", o.root, strerror(errno));
 
-	store_dir = o.store ? ht_xstrdup(o.store) : ht_path_join(o.root, HT_OCI_DEFAULT_DIR);
+	store_dir = o.store ? ht_xstrdup(o.store) : resolve(o.root, cfg.image.store ? cfg.image.store : HT_OCI_DEFAULT_DIR);
 	if (ht_oci_open(&store, store_dir, 1) < 0) {
 		rc = HT_EXIT_IOERR;
 		goto done;
 	}
 	if (!o.no_cache)
-		cache_dir = o.cache_dir ? ht_xstrdup(o.cache_dir) : ht_path_join(o.root, ".hypertest/cache/layers");
+		cache_dir = o.cache_dir ? ht_xstrdup(o.cache_dir) : ht_path_join(state_dir, "cache/layers");
 
 	/* The base image. */
 	if (o.base_file) {
@@ -604,6 +669,8 @@ int main(int argc, char **argv)
 		if (used)
 			ht_info("leaving out what '%s' says", used);
 		free(used);
+		ignore_inside(&ig, o.root, state_dir);
+		ignore_inside(&ig, o.root, store_dir);
 		if (!rc && ht_layer_add_tree(&l, TASK_ROOT, o.root, &ig, NULL) < 0)
 			rc = HT_EXIT_NOINPUT;
 		ht_ignore_release(&ig);
@@ -753,6 +820,9 @@ done:
 	free(runner);
 	free(cache_dir);
 	free(store_dir);
+	free(state_dir);
+	free(cfg_tag);
+	ht_config_release(&cfg);
 	ht_oci_image_release(&base);
 	ht_oci_close(&store);
 	ht_oci_close(&other);

@@ -8,6 +8,7 @@
  * forgotten the moment it is known.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
+#include "ht/aws.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 
@@ -33,6 +35,11 @@ enum { T_PENDING, T_RUNNING, T_DONE };
 /* The function's time limit is the test's timeout plus this, for the
  * runner to start the test, save its output and answer. */
 #define RUNNER_SLACK_MS 2000
+/* The longest plan line: larger than any provider's payload limit, so
+ * that an event too large for the provider is that test's error. */
+#define PLAN_LINE_MAX (16u * 1024 * 1024)
+/* The run summary's name under <run_id>/ in the bucket. */
+#define SUMMARY_NAME "hypertest.results.json"
 
 struct test {
 	char *rec;             /* the ht.test/1 record, compact; freed once done */
@@ -66,6 +73,13 @@ struct run {
 	int64_t last_draw_ms;
 	const struct ht_provider_ops *ops;
 	struct ht_provider *prov;
+	/* The run summary, written as results come (see summary_open()). */
+	FILE *sum;
+	char *sum_path;          /* where it is being written */
+	char *run_id;            /* of the first test */
+	int sum_n;               /* records in it */
+	struct ht_atomic_file sum_af; /* local: in the bucket directory */
+	int sum_atomic;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -99,7 +113,7 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 	int cap = 0, bad = 0, rc;
 	char where[300];
 
-	ht_jsonl_reader_init(&rd, fp, name, 0);
+	ht_jsonl_reader_init(&rd, fp, name, PLAN_LINE_MAX);
 	while ((rc = ht_jsonl_read(&rd, &rec)) != 0) {
 		struct test *t;
 		json_t *run;
@@ -309,6 +323,16 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 		r->write_failed = 1;
 		ht_error("cannot write a result: %s", strerror(errno));
 	}
+	if (r->sum) {
+		/* Unflushed: the summary is read once, at the end. */
+		if ((r->sum_n++ && fputc(',', r->sum) == EOF) ||
+		    json_dumpf(rec, r->sum, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
+		    fputc('\n', r->sum) == EOF) {
+			ht_warning("cannot write the run summary '%s': %s", r->sum_path, strerror(errno));
+			fclose(r->sum);
+			r->sum = NULL;
+		}
+	}
 	r->last_draw_ms = r->progress ? 1 : 0;
 	json_decref(rec);
 	free(t->rec);
@@ -360,6 +384,19 @@ static int start(struct run *r, int i)
 	t->attempt++;
 	ht_json_set_int(rec, "attempt", t->attempt);
 	payload = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (r->ops->max_payload && strlen(payload) > r->ops->max_payload) {
+		char msg[200];
+
+		/* Nothing is sent, and trying again cannot help. */
+		snprintf(msg, sizeof(msg), "the event is %zu bytes, over the %s provider's limit of %zu bytes; "
+			 "it was not sent", strlen(payload), r->ops->name, r->ops->max_payload);
+		ht_error("%s: %s", ht_json_str(rec, "name", "?"), msg);
+		add_attempt(t, "error", 0, msg, 0);
+		emit(r, i, make_result(rec, "error", "payload_too_large", msg), NULL);
+		free(payload);
+		json_decref(rec);
+		return -1;
+	}
 	rc = r->ops->invoke(r->prov, payload, strlen(payload), (int64_t)t->timeout_s * 1000 + RUNNER_SLACK_MS, t);
 	free(payload);
 	if (rc < 0) {
@@ -420,9 +457,14 @@ static void complete(struct run *r, struct ht_completion *c)
 			ht_info("%s: %s; trying again", ht_json_str(test, "name", "?"), why);
 			retry_push(r, i);
 		} else {
+			json_t *rec;
+
 			snprintf(msg, sizeof(msg), "%s%s", why,
 				 t->infra_failures ? " (after all infrastructure retries)" : "");
-			emit(r, i, make_result(test, "error", "infra", msg), c);
+			rec = make_result(test, "error", "infra", msg);
+			if (c->log_tail)
+				ht_json_set_str(rec, "log_tail", c->log_tail);
+			emit(r, i, rec, c);
 		}
 		json_decref(test);
 		return;
@@ -439,6 +481,8 @@ static void complete(struct run *r, struct ht_completion *c)
 	}
 	if (!strcmp(status, "passed") && t->test_failures > 0)
 		ht_json_set_str(res, "status", "flaky");
+	if (c->log_tail && !json_object_get(res, "log_tail"))
+		ht_json_set_str(res, "log_tail", c->log_tail);
 	copy_identity(res, test);
 	emit(r, i, res, c);
 	json_decref(test);
@@ -494,6 +538,188 @@ static void summary(struct run *r)
 	if (r->nproblems > 30)
 		fprintf(stderr, "  ... and %d more\n", r->nproblems - 30);
 	ht_buf_release(&b);
+}
+
+/* --- the run summary ------------------------------------------------------------- */
+
+/*
+ * The run summary, <run_id>/hypertest.results.json in the bucket: one JSON
+ * object with the run's times, counts and every final result record. It
+ * is written while the results come, members in this order so that
+ * nothing is held in memory: the head (schema, run, start), the results
+ * array, and the tail (end, duration, counts). On the local provider it is
+ * a file in the bucket directory (a temporary name, renamed at the end);
+ * on aws, a temporary file that is uploaded to S3 at the end.
+ */
+static char *local_bucket_dir(const struct ht_config *cfg)
+{
+	char *state, *dir;
+
+	if (cfg->local.bucket && cfg->local.bucket[0] == '/')
+		return ht_xstrdup(cfg->local.bucket);
+	if (cfg->local.bucket)
+		return ht_config_path(cfg, cfg->local.bucket);
+	state = ht_config_path(cfg, cfg->state_dir ? cfg->state_dir : ".hypertest");
+	dir = ht_path_join(state, "bucket");
+	free(state);
+	return dir;
+}
+
+static void summary_open(struct run *r, const struct ht_config *cfg)
+{
+	json_t *test = r->n ? json_loads(r->t[0].rec, 0, NULL) : NULL;
+	const char *run_id = ht_json_str(test, "run_id", NULL);
+	char started[32];
+
+	if (!run_id || !safe_id(run_id)) {
+		if (run_id)
+			ht_warning("run_id '%s' cannot name a directory in the bucket: no run summary", run_id);
+		json_decref(test);
+		return;
+	}
+	r->run_id = ht_xstrdup(run_id);
+	json_decref(test);
+	if (!strcmp(r->ops->name, "local")) {
+		char *dir = local_bucket_dir(cfg);
+		char *sub = ht_path_join(dir, r->run_id);
+
+		r->sum_path = ht_path_join(sub, SUMMARY_NAME);
+		if (ht_mkdir_p(sub, 0755) < 0 || ht_atomic_open(&r->sum_af, r->sum_path, 0644) < 0) {
+			ht_warning("cannot write the run summary '%s': no run summary", r->sum_path);
+		} else {
+			r->sum = r->sum_af.fp;
+			r->sum_atomic = 1;
+		}
+		free(sub);
+		free(dir);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		int fd;
+
+		r->sum_path = ht_xasprintf("%s/ht-invoke-summary.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		fd = mkstemp(r->sum_path);
+		if (fd < 0 || !(r->sum = fdopen(fd, "w+"))) {
+			ht_warning("cannot create '%s': %s: no run summary", r->sum_path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(r->sum_path);
+			r->sum_path = NULL;
+			return;
+		}
+	}
+	if (!r->sum)
+		return;
+	ht_format_time(r->start_wall_ms, started);
+	fprintf(r->sum, "{\"schema\":\"ht.summary/1\",\"run_id\":\"%s\",\"provider\":\"%s\","
+		"\"started_at\":\"%s\",\"results\":[\n", r->run_id, r->ops->name, started);
+}
+
+/* Writes the summary's tail. Returns 0, or -1 when the file is broken. */
+static int summary_finish(struct run *r)
+{
+	int64_t end_wall = ht_wall_ms();
+	char ended[32];
+
+	ht_format_time(end_wall, ended);
+	fprintf(r->sum, "],\"finished_at\":\"%s\",\"duration_ms\":%lld,\"total\":%d,\"counts\":"
+		"{\"passed\":%d,\"failed\":%d,\"timed_out\":%d,\"error\":%d,\"flaky\":%d,\"skipped\":%d,"
+		"\"interrupted\":%d},\"ok\":%s}\n", ended, (long long)(end_wall - r->start_wall_ms), r->n,
+		r->passed, r->failed, r->timed_out, r->errors, r->flaky, r->skipped, r->interrupted,
+		r->failed || r->timed_out || r->errors || r->interrupted || (r->flaky && r->flaky_fails) ?
+		"false" : "true");
+	if (fflush(r->sum) == EOF || ferror(r->sum)) {
+		ht_warning("cannot write the run summary '%s': %s", r->sum_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Uploads the summary file at r->sum_path to the aws bucket. */
+static void summary_upload(struct run *r, const struct ht_config *cfg)
+{
+	struct ht_aws_opts ao;
+	struct ht_aws a;
+	struct ht_aws_error e;
+	struct ht_http_resp resp;
+	char *key, *enc, *path;
+	const char *hdrs[] = { "Content-Type: application/json", NULL };
+
+	key = ht_xasprintf("%s/%s", r->run_id, SUMMARY_NAME);
+	if (!cfg->aws.bucket || !*cfg->aws.bucket) {
+		ht_warning("aws.bucket is not set: the run summary '%s' was not uploaded", key);
+		free(key);
+		return;
+	}
+	memset(&ao, 0, sizeof(ao));
+	ao.profile = cfg->aws.profile;
+	ao.region = cfg->aws.region;
+	ao.endpoint = cfg->aws.endpoint;
+	ao.endpoint_lambda = cfg->aws.endpoint_lambda;
+	ao.endpoint_s3 = cfg->aws.endpoint_s3;
+	ao.endpoint_ecr = cfg->aws.endpoint_ecr;
+	if (ht_aws_init(&a, &ao, &e) < 0) {
+		ht_warning("the run summary was not uploaded to s3://%s/%s", cfg->aws.bucket, key);
+		free(key);
+		return;
+	}
+	enc = ht_aws_uri_encode(key, 1);
+	path = ht_xasprintf("/%s", enc);
+	{
+		struct ht_aws_call c = { .service = HT_AWS_S3, .method = "PUT", .bucket = cfg->aws.bucket,
+					 .path = path, .headers = hdrs, .upload_path = r->sum_path, .quiet = 1 };
+
+		ht_http_resp_init(&resp);
+		if (ht_aws_do(&a, &c, &resp, &e) < 0)
+			ht_warning("cannot upload the run summary to s3://%s/%s: %s", cfg->aws.bucket, key,
+				   e.message);
+		else
+			ht_info("run summary: s3://%s/%s", cfg->aws.bucket, key);
+		ht_http_resp_release(&resp);
+	}
+	free(path);
+	free(enc);
+	free(key);
+	ht_aws_release(&a);
+}
+
+/*
+ * Ends the summary: renames it into place (local) or uploads it (aws). A
+ * summary that cannot be stored is a warning: the exit code stays what
+ * the results say, as the records on stdout are what matters.
+ */
+static void summary_close(struct run *r, const struct ht_config *cfg)
+{
+	if (!r->sum) {
+		if (r->sum_atomic)
+			ht_atomic_abort(&r->sum_af);
+		r->sum_atomic = 0;
+		goto out;
+	}
+	if (summary_finish(r) < 0) {
+		if (r->sum_atomic)
+			ht_atomic_abort(&r->sum_af);
+		else
+			fclose(r->sum);
+		goto out;
+	}
+	if (r->sum_atomic) {
+		if (ht_atomic_commit(&r->sum_af) < 0)
+			ht_warning("the run summary was not written");
+		else
+			ht_info("run summary: %s", r->sum_path);
+	} else {
+		fclose(r->sum);
+		summary_upload(r, cfg);
+	}
+out:
+	if (r->sum_path && !r->sum_atomic)
+		unlink(r->sum_path);
+	r->sum = NULL;
+	r->sum_atomic = 0;
+	free(r->sum_path);
+	r->sum_path = NULL;
+	free(r->run_id);
+	r->run_id = NULL;
 }
 
 /* --- main ------------------------------------------------------------------------ */
@@ -620,6 +846,8 @@ int main(int argc, char **argv)
 	r.progress = isatty(2) && ht_verbosity >= 0;
 	r.start_ms = ht_now_ms();
 	r.start_wall_ms = ht_wall_ms();
+	if (r.n > 0)
+		summary_open(&r, &cfg);
 
 	while (r.done < r.n && !interrupted) {
 		struct ht_completion comp[32];
@@ -676,6 +904,11 @@ int main(int argc, char **argv)
 			HT_EXIT_FAILED : HT_EXIT_OK;
 	}
 	summary(&r);
+	if (r.prov) {
+		r.ops->close(r.prov);
+		r.prov = NULL;
+	}
+	summary_close(&r, &cfg);
 	if (use_af) {
 		if (ht_atomic_commit(&af) < 0 && code != HT_EXIT_INTERRUPTED)
 			code = HT_EXIT_IOERR;
@@ -688,6 +921,8 @@ out:
 		r.ops->close(r.prov);
 	if (use_af)
 		ht_atomic_abort(&af);
+	if (r.sum || r.sum_path)
+		summary_close(&r, &cfg);
 	for (i = 0; i < r.n; i++) {
 		free(r.t[i].rec);
 		json_decref(r.t[i].attempts);

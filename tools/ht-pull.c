@@ -15,9 +15,10 @@
 #include "ht/registry.h"
 
 static const struct ht_tool tool = {
-	"ht-pull", "[OPTIONS] REFERENCE",
-	"Fetch an image (registry/repo:tag, @sha256:..., oci:DIR[:TAG]) into the local image store.",
-	"  -S, --store DIR        the image store (default .hypertest/oci)\n"
+	"ht-pull", "[OPTIONS] [REFERENCE]",
+	"Fetch an image (registry/repo:tag, @sha256:..., oci:DIR[:TAG]; default: the config's image.base)\n"
+	"into the local image store.",
+	"  -S, --store DIR        the image store (default: the config's image.store, .hypertest/oci)\n"
 	"  -p, --platform OS/ARCH[/VARIANT]  the platform to pick from an index (default linux/amd64)\n"
 	"  -t, --tag NAME         tag the image in the store as NAME (default: the reference)\n"
 	"      --plain-http       talk HTTP, not HTTPS, to the registry\n"
@@ -326,11 +327,12 @@ int main(int argc, char **argv)
 		{ "limit-rate", required_argument, 0, OPT_RATE },
 		{ 0, 0, 0, 0 }
 	};
-	struct opts o = { HT_OCI_DEFAULT_DIR, "linux", "amd64", NULL, NULL, 0, 0, 4, 0 };
+	struct opts o = { NULL, "linux", "amd64", NULL, NULL, 0, 0, 4, 0 };
+	struct ht_config cfg;
 	struct ht_imageref ref;
 	struct ht_oci_store st = { 0 };
 	struct ht_oci_image img;
-	char *refstr = NULL, *index_digest = NULL, *store_tag = NULL;
+	char *refstr = NULL, *index_digest = NULL, *store_tag = NULL, *store_dir = NULL;
 	json_t *rec;
 	int c, code = HT_EXIT_OK, rc;
 
@@ -354,16 +356,48 @@ int main(int argc, char **argv)
 			ht_cli_common(&tool, c, optarg);
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind > 1)
 		ht_usage_error(&tool, "expected one image reference");
 	if (o.tag && !ht_oci_tag_valid(o.tag))
 		ht_usage_error(&tool, "--tag: '%s' is not a valid tag", o.tag);
+	ht_config_load_or_die(&cfg);
 	ht_imageref_init(&ref);
-	if (ht_imageref_parse(&ref, argv[optind], "latest") < 0)
-		return ht_finish_stdout(HT_EXIT_USAGE);
+	if (argc - optind == 1) {
+		if (ht_imageref_parse(&ref, argv[optind], "latest") < 0) {
+			ht_config_release(&cfg);
+			return ht_finish_stdout(HT_EXIT_USAGE);
+		}
+	} else {
+		/* No reference given: the configured base, whose oci: path
+		 * is relative to the project root like every path there. */
+		if (!cfg.image.base) {
+			ht_config_release(&cfg);
+			ht_usage_error(&tool, "expected an image reference, or image.base in the "
+				       "configuration (HT_IMAGE_BASE, --set image.base=...)");
+		}
+		if (ht_imageref_parse(&ref, cfg.image.base, "latest") < 0) {
+			ht_config_error(&cfg, "image.base", "not an image reference");
+			ht_config_release(&cfg);
+			return ht_finish_stdout(HT_EXIT_CONFIG);
+		}
+		if (ref.kind == HT_REF_OCI && cfg.path && ref.dir[0] != '/') {
+			char *dir = ht_config_path(&cfg, ref.dir);
+
+			free(ref.dir);
+			ref.dir = dir;
+		}
+	}
+	/* Without a config file the root is the working directory: keep the
+	 * store's path relative then, as the user would write it. */
+	if (o.store)
+		store_dir = ht_xstrdup(o.store);
+	else if (cfg.path)
+		store_dir = ht_config_path(&cfg, cfg.image.store);
+	else
+		store_dir = ht_xstrdup(cfg.image.store ? cfg.image.store : HT_OCI_DEFAULT_DIR);
 	refstr = ht_imageref_format(&ref);
 	ht_oci_image_init(&img);
-	if (ht_oci_open(&st, o.store, 1) < 0) {
+	if (ht_oci_open(&st, store_dir, 1) < 0) {
 		code = HT_EXIT_IOERR;
 		goto out;
 	}
@@ -402,6 +436,8 @@ int main(int argc, char **argv)
 	json_decref(rec);
 out:
 	free(refstr);
+	free(store_dir);
+	ht_config_release(&cfg);
 	free(index_digest);
 	free(store_tag);
 	ht_oci_image_release(&img);

@@ -12,9 +12,10 @@
 #include "ht/registry.h"
 
 static const struct ht_tool tool = {
-	"ht-push", "[OPTIONS] [IMAGE] DESTINATION",
-	"Push an image from the local store (IMAGE: a store tag or digest, or an ht.image/1 record on stdin) to a registry.",
-	"  -S, --store DIR        the image store (default .hypertest/oci)\n"
+	"ht-push", "[OPTIONS] [[IMAGE] DESTINATION]",
+	"Push an image from the local store (IMAGE: a store tag or digest, or an ht.image/1 record on stdin)\n"
+	"to a registry (DESTINATION: REGISTRY/REPOSITORY[:TAG], default: the config's image.repository).",
+	"  -S, --store DIR        the image store (default: the config's image.store, .hypertest/oci)\n"
 	"  -t, --tag TAG          also point TAG at the pushed manifest (the destination's tag does too)\n"
 	"      --mount-from REPO  mount blobs from REPO of the same registry when it has them\n"
 	"      --plain-http       talk HTTP, not HTTPS, to the registry\n"
@@ -35,6 +36,25 @@ static const char *mount_source(json_t *rec, const char *registry)
 	    ht_json_str(base, "repository", NULL))
 		return ht_json_str(base, "repository", NULL);
 	return NULL;
+}
+
+/* 1 when a reference names its registry (its first component has a '.'
+ * or a ':', or is localhost), so that it cannot mean Docker Hub by
+ * accident. */
+static int names_registry(const char *s)
+{
+	size_t n;
+
+	if (!strncmp(s, "docker://", 9))
+		s += 9;
+	else if (!strncmp(s, "http://", 7))
+		s += 7;
+	else if (!strncmp(s, "https://", 8))
+		s += 8;
+	n = strcspn(s, "/");
+	if (!s[n])
+		return 0;
+	return memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !strncmp(s, "localhost", 9));
 }
 
 static const char *error_code(int code)
@@ -63,7 +83,9 @@ int main(int argc, char **argv)
 		{ "limit-rate", required_argument, 0, OPT_RATE },
 		{ 0, 0, 0, 0 }
 	};
-	const char *store_dir = HT_OCI_DEFAULT_DIR, *tag = NULL, *mount = NULL, *source;
+	const char *store_dir = NULL, *tag = NULL, *mount = NULL, *source, *dest_str;
+	struct ht_config cfg;
+	char *cfg_store = NULL;
 	int plain_http = 0, insecure = 0, c, code = HT_EXIT_OK, rc = -1;
 	long jobs = 4, rate = 0;
 	struct ht_imageref dest;
@@ -96,20 +118,58 @@ int main(int argc, char **argv)
 			ht_cli_common(&tool, c, optarg);
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (argc - optind > 2)
 		ht_usage_error(&tool, "expected [IMAGE] DESTINATION");
 	if (tag && !ht_tag_valid(tag))
 		ht_usage_error(&tool, "--tag: '%s' is not a valid tag", tag);
 	if (mount && !ht_repository_valid(mount))
 		ht_usage_error(&tool, "--mount-from: '%s' is not a valid repository", mount);
+	ht_config_load_or_die(&cfg);
 	ht_imageref_init(&dest);
 	ht_oci_image_init(&img);
-	if (ht_imageref_parse(&dest, argv[argc - 1], NULL) < 0)
-		return ht_finish_stdout(HT_EXIT_USAGE);
-	if (dest.kind != HT_REF_REGISTRY)
-		ht_usage_error(&tool, "the destination must be a registry reference");
-	if (dest.digest)
-		ht_usage_error(&tool, "the destination names a repository (and a tag), not a digest");
+	/* Without a config file the root is the working directory: keep the
+	 * store's path relative then, as the user would write it. */
+	if (store_dir)
+		;
+	else if (cfg.path)
+		store_dir = cfg_store = ht_config_path(&cfg, cfg.image.store);
+	else
+		store_dir = cfg_store = ht_xstrdup(cfg.image.store ? cfg.image.store : HT_OCI_DEFAULT_DIR);
+	if (argc - optind >= 1) {
+		dest_str = argv[argc - 1];
+	} else {
+		/* The configured repository, which must name its registry:
+		 * "my-tests" alone would mean Docker Hub. */
+		if (!cfg.image.repository) {
+			ht_config_release(&cfg);
+			ht_usage_error(&tool, "expected [IMAGE] DESTINATION, or image.repository in the "
+				       "configuration (HT_IMAGE_REPOSITORY, --set image.repository=...)");
+		}
+		dest_str = cfg.image.repository;
+		if (!names_registry(dest_str)) {
+			ht_config_error(&cfg, "image.repository",
+					"expected REGISTRY/REPOSITORY[:TAG] with the registry's host, got '%s'",
+					dest_str);
+			code = HT_EXIT_CONFIG;
+			goto out;
+		}
+	}
+	if (ht_imageref_parse(&dest, dest_str, NULL) < 0) {
+		if (argc - optind < 1)
+			ht_config_error(&cfg, "image.repository", "not an image reference");
+		code = argc - optind < 1 ? HT_EXIT_CONFIG : HT_EXIT_USAGE;
+		goto out;
+	}
+	if (dest.kind != HT_REF_REGISTRY || dest.digest) {
+		const char *why = dest.digest ? "the destination names a repository (and a tag), not a digest" :
+						"the destination must be a registry reference";
+
+		if (argc - optind >= 1)
+			ht_usage_error(&tool, "%s", why);
+		ht_config_error(&cfg, "image.repository", "%s", why);
+		code = HT_EXIT_CONFIG;
+		goto out;
+	}
 	if (argc - optind == 2) {
 		source = argv[optind];
 	} else {
@@ -237,6 +297,8 @@ out:
 	free(tagged);
 	free(src_copy);
 	json_decref(in);
+	free(cfg_store);
+	ht_config_release(&cfg);
 	ht_registry_release(&r);
 	ht_oci_image_release(&img);
 	ht_oci_close(&st);

@@ -3,8 +3,8 @@
  *
  * A provider is a table of operations (struct ht_provider_ops) that the
  * tools call without knowing which provider they hold: `local` (sandboxes
- * on this machine, providers/local.c) or, later, `aws` (Lambda through
- * libcurl's multi interface). Invocations are asynchronous: invoke() starts
+ * on this machine, providers/local.c) or `aws` (Lambda through libcurl's
+ * multi interface, providers/aws.c). Invocations are asynchronous: invoke() starts
  * one and returns at once, poll() hands back the ones that finished. A
  * provider keeps only what an invocation in flight needs (its id, its
  * payload until it is sent, the caller's user pointer, a deadline), so
@@ -44,6 +44,8 @@ struct ht_completion {
 	char message[256];           /* one line for a person when status != OK */
 	int64_t dispatched_ms;       /* ht_now_ms() when it reached the function */
 	int64_t finished_ms;         /* ht_now_ms() when the answer arrived */
+	char *log_tail;              /* the function's log tail (Lambda's
+	                                X-Amz-Log-Result, decoded), or NULL; owned */
 };
 
 void ht_completion_release(struct ht_completion *c);
@@ -56,6 +58,9 @@ struct ht_provider_opts {
 
 struct ht_provider_ops {
 	const char *name;
+	/* The largest payload invoke() accepts, in bytes; 0: no limit. A
+	 * larger one is refused before anything is sent. */
+	size_t max_payload;
 	/*
 	 * Opens the provider described by cfg (borrowed). Returns 0 with a new
 	 * provider in *out, or -1 after printing why; *code then holds the exit
@@ -98,5 +103,6 @@ const struct ht_provider_ops *ht_provider_find(const char *name);
 const char *ht_provider_names(void);
 
 extern const struct ht_provider_ops ht_provider_local;
+extern const struct ht_provider_ops ht_provider_aws;
 
 #endif

@@ -7,7 +7,8 @@ have docker-registry || test_skip_all 'docker-registry is not installed'
 # start_registry NAME [AUTH_YAML]: starts a registry on a free port of
 # 127.0.0.1 with its storage in $TRASH/NAME; AUTH_YAML (indented two
 # spaces) goes under "auth:". Sets REG_PORT, REG (127.0.0.1:PORT),
-# REG_DATA, REG_PID. The registry stops when the file ends.
+# REG_DATA, REG_PID. The registry stops when the file ends. With
+# REG_ACCESSLOG=1 every request is logged to $REG_DATA/registry.log.
 start_registry() {
   REG_PORT=${REG_PORT_FIXED:-$(free_port)}
   REG=127.0.0.1:$REG_PORT
@@ -18,7 +19,7 @@ start_registry() {
     echo 'log:'
     echo '  level: warn'
     echo '  accesslog:'
-    echo '    disabled: true'
+    echo "    disabled: $([ "${REG_ACCESSLOG:-}" = 1 ] && echo false || echo true)"
     echo 'storage:'
     echo '  filesystem:'
     echo "    rootdirectory: $REG_DATA/storage"

@@ -167,6 +167,21 @@ static int is_hex(const char *name)
 	return i == HT_SHA256_HEX_LEN;
 }
 
+/* 1 when name is HEX.inuse, HEX is not keep_hex, and there is no root
+ * HEX in the directory dfd. */
+static int is_inuse_orphan(int dfd, const char *name, const char *keep_hex)
+{
+	char hex[HT_SHA256_HEX_LEN + 1];
+	struct stat st;
+
+	if (strlen(name) != HT_SHA256_HEX_LEN + 6 || strcmp(name + HT_SHA256_HEX_LEN, ".inuse"))
+		return 0;
+	memcpy(hex, name, HT_SHA256_HEX_LEN);
+	hex[HT_SHA256_HEX_LEN] = 0;
+	return is_hex(hex) && strcmp(hex, keep_hex) && fstatat(dfd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	       errno == ENOENT;
+}
+
 /*
  * Removes the roots in cache of digests other than keep_hex that no
  * provider has marked in use. A root being unpacked (its rootfs lock held)
@@ -185,6 +200,19 @@ static void collect(const char *cache, const char *keep_hex, long *removed)
 		char *lockpath, *gone, *mark;
 		int inuse, lock;
 
+		if (is_inuse_orphan(dirfd(d), de->d_name, keep_hex)) {
+			/* A mark whose root is gone (ht-gc, ht-unpack --prune). */
+			char hex[HT_SHA256_HEX_LEN + 1];
+
+			memcpy(hex, de->d_name, HT_SHA256_HEX_LEN);
+			hex[HT_SHA256_HEX_LEN] = 0;
+			inuse = inuse_lock(cache, hex, LOCK_EX | LOCK_NB);
+			if (inuse >= 0) {
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+				close(inuse);
+			}
+			continue;
+		}
 		if (!is_hex(de->d_name) || !strcmp(de->d_name, keep_hex))
 			continue;
 		inuse = inuse_lock(cache, de->d_name, LOCK_EX | LOCK_NB);

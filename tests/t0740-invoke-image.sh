@@ -132,10 +132,11 @@ test_expect_success 'local.image picks an image by digest; a root in use is not 
 	test -d ".hypertest/rootfs/$(echo "$old" | cut -c8-)/rootfs"
 '
 
-test_expect_success 'the default image follows image.repository as ht-build tags it' '
+test_expect_success 'ht-build then ht-invoke with image.repository: no flags, the same default tag' '
 	jq ".image.repository = \"127.0.0.1:5000/my-tests\"" hypertest.json >h && mv h hypertest.json &&
 	echo repo >version.txt &&
-	ht-pull oci:../base:bb | ht-build -t 127.0.0.1:5000/my-tests:latest --runner "$HT_BIN/ht-runner" >img3.json &&
+	ht-pull oci:../base:bb | ht-build --runner "$HT_BIN/ht-runner" >img3.json &&
+	test_jq ".store_tag == \"127.0.0.1:5000/my-tests:latest\"" img3.json &&
 	test_expect_code 1 ht-invoke plan.jsonl >res6.jsonl &&
 	res_jq res6.jsonl files.sh ".output_tail == \"repo\n\""
 '

@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "ht/aws-deploy.h"
+#include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/ecr.h"
 #include "ht/exit.h"
@@ -368,4 +370,63 @@ int ht_ecr_repository_ensure(struct ht_aws *a, const char *registry_id, const ch
 		ht_info("created ECR repository '%s' in region %s", repository, a->region);
 	ht_aws_error_clear(e);
 	return 0;
+}
+
+/* --- for ht-pull and ht-push ------------------------------------------------ */
+
+int ht_ecr_registry_credentials(const struct ht_config *cfg, const char *host, int force, char **user,
+				char **password, int *exit)
+{
+	enum ht_ecr_mode mode = HT_ECR_AUTO;
+	struct ht_aws_opts o;
+	struct ht_ecr_login l;
+	char *dir = NULL;
+	int rc;
+
+	*exit = HT_EXIT_OK;
+	if (ht_ecr_mode_parse(cfg->aws.ecr, &mode) < 0)
+		mode = HT_ECR_AUTO;
+	if (!force && !ht_ecr_wanted(mode, host))
+		return 0;
+	ht_aws_opts_from_config(&o, cfg);
+	memset(&l, 0, sizeof(l));
+	l.aws = &o;
+	if (cfg->aws.ecr_cache)
+		l.cache_dir = dir = ht_config_state_path(cfg, "ecr");
+	rc = ht_ecr_login(&l, host, user, password);
+	free(dir);
+	if (rc < 0) {
+		*exit = l.exit ? l.exit : HT_EXIT_NOPERM;
+		return -1;
+	}
+	ht_info("logged in to %s with ECR credentials (token from %s)", host,
+		strcmp(l.source, "GetAuthorizationToken") == 0 ? "ECR" : l.source);
+	return 1;
+}
+
+int ht_ecr_push_check(const struct ht_config *cfg, const char *host, const char *repository, int create, int *exit)
+{
+	struct ht_aws_opts o;
+	struct ht_aws a;
+	struct ht_aws_error e;
+	char *account = NULL, *region = NULL;
+	int created, rc;
+
+	*exit = HT_EXIT_OK;
+	ht_aws_opts_from_config(&o, cfg);
+	if (ht_ecr_host_parse(host, &account, &region))
+		o.region = region;
+	if (ht_aws_init(&a, &o, &e) < 0) {
+		*exit = ht_aws_error_exit(&e);
+		free(account);
+		free(region);
+		return -1;
+	}
+	rc = ht_ecr_repository_ensure(&a, account, repository, create, &created, &e);
+	if (rc < 0)
+		*exit = ht_aws_error_exit(&e);
+	ht_aws_release(&a);
+	free(account);
+	free(region);
+	return rc;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ht/ht.h"
+#include "ht/config.h"
+#include "ht/ecr.h"
 #include "ht/imageref.h"
 #include "ht/oci.h"
 #include "ht/registry.h"
@@ -19,6 +21,8 @@ static const struct ht_tool tool = {
 	"      --mount-from REPO  mount blobs from REPO of the same registry when it has them\n"
 	"      --plain-http       talk HTTP, not HTTPS, to the registry\n"
 	"      --insecure         plain HTTP allowed and TLS certificates not verified\n"
+	"      --ecr              log in with ECR credentials whatever the host (aws.ecr)\n"
+	"      --create-repository  create a missing ECR repository (aws.create_repository)\n"
 	"  -j, --jobs N           blobs pushed at once (default 4)\n"
 	"      --limit-rate BYTES per-blob transfer speed limit in bytes/s (for tests)\n",
 };
@@ -37,6 +41,48 @@ static const char *mount_source(json_t *rec, const char *registry)
 	return NULL;
 }
 
+/*
+ * Opens the client of dest's registry with ECR credentials when they
+ * apply (an ECR host, aws.ecr, or --ecr), after checking that the ECR
+ * repository exists (or creating it). Returns 0, or -1 with *code set.
+ */
+static int registry_open(struct ht_registry *r, const struct ht_imageref *dest, const struct ht_config *cfg,
+			 int plain_http, int insecure, int force_ecr, int create, int *code)
+{
+	char *user = NULL, *password = NULL;
+	int ecr, rc;
+
+	ecr = ht_ecr_registry_credentials(cfg, dest->host, force_ecr, &user, &password, code);
+	if (ecr < 0)
+		return -1;
+	if (ecr && ht_ecr_push_check(cfg, dest->host, dest->repository, create || cfg->aws.create_repository,
+				     code) < 0) {
+		rc = -1;
+		goto out;
+	}
+	rc = ht_registry_init(r, dest, plain_http, insecure, user, password);
+	if (rc < 0)
+		*code = r->exit ? r->exit : HT_EXIT_CONFIG;
+out:
+	free(user);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return rc;
+}
+
+/* The image's platform, for ht-update's architecture check. */
+static void add_platform(json_t *rec, const struct ht_oci_image *img)
+{
+	const char *arch = img->config ? ht_json_str(img->config, "architecture", NULL) : NULL;
+
+	if (arch)
+		json_object_set_new(rec, "platform", json_pack("{s:s,s:s}", "os",
+							       ht_json_str(img->config, "os", "linux"),
+							       "architecture", arch));
+}
+
 static const char *error_code(int code)
 {
 	switch (code) {
@@ -51,7 +97,7 @@ static const char *error_code(int code)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PLAIN = 0x2000, OPT_INSECURE, OPT_RATE, OPT_MOUNT };
+	enum { OPT_PLAIN = 0x2000, OPT_INSECURE, OPT_RATE, OPT_MOUNT, OPT_ECR, OPT_CREATE };
 	static const struct option longopts[] = {
 		HT_COMMON_LONGOPTS,
 		{ "store", required_argument, 0, 'S' },
@@ -61,10 +107,14 @@ int main(int argc, char **argv)
 		{ "plain-http", no_argument, 0, OPT_PLAIN },
 		{ "insecure", no_argument, 0, OPT_INSECURE },
 		{ "limit-rate", required_argument, 0, OPT_RATE },
+		{ "ecr", no_argument, 0, OPT_ECR },
+		{ "create-repository", no_argument, 0, OPT_CREATE },
 		{ 0, 0, 0, 0 }
 	};
 	const char *store_dir = HT_OCI_DEFAULT_DIR, *tag = NULL, *mount = NULL, *source;
 	int plain_http = 0, insecure = 0, c, code = HT_EXIT_OK, rc = -1;
+	int force_ecr = 0, create_repo = 0;
+	struct ht_config cfg;
 	long jobs = 4, rate = 0;
 	struct ht_imageref dest;
 	struct ht_oci_store st = { 0 };
@@ -88,6 +138,8 @@ int main(int argc, char **argv)
 		case OPT_MOUNT: mount = optarg; break;
 		case OPT_PLAIN: plain_http = 1; break;
 		case OPT_INSECURE: plain_http = insecure = 1; break;
+		case OPT_ECR: force_ecr = 1; break;
+		case OPT_CREATE: create_repo = 1; break;
 		case OPT_RATE:
 			if (ht_parse_long(optarg, 1, 1L << 40, &rate) < 0)
 				ht_usage_error(&tool, "--limit-rate: expected a number of bytes, got '%s'", optarg);
@@ -102,10 +154,13 @@ int main(int argc, char **argv)
 		ht_usage_error(&tool, "--tag: '%s' is not a valid tag", tag);
 	if (mount && !ht_repository_valid(mount))
 		ht_usage_error(&tool, "--mount-from: '%s' is not a valid repository", mount);
+	ht_config_load_or_die(&cfg);
 	ht_imageref_init(&dest);
 	ht_oci_image_init(&img);
-	if (ht_imageref_parse(&dest, argv[argc - 1], NULL) < 0)
+	if (ht_imageref_parse(&dest, argv[argc - 1], NULL) < 0) {
+		ht_config_release(&cfg);
 		return ht_finish_stdout(HT_EXIT_USAGE);
+	}
 	if (dest.kind != HT_REF_REGISTRY)
 		ht_usage_error(&tool, "the destination must be a registry reference");
 	if (dest.digest)
@@ -158,10 +213,8 @@ int main(int argc, char **argv)
 		code = HT_EXIT_DATAERR;
 		goto fail;
 	}
-	if (ht_registry_init(&r, &dest, plain_http, insecure, NULL, NULL) < 0) {
-		code = r.exit ? r.exit : HT_EXIT_CONFIG;
+	if (registry_open(&r, &dest, &cfg, plain_http, insecure, force_ecr, create_repo, &code) < 0)
 		goto fail;
-	}
 	r.parallel = (int)jobs;
 	r.max_speed = rate;
 	descs = ht_xcalloc(img.nlayers + 1, sizeof(*descs));
@@ -205,6 +258,7 @@ fail:
 		json_object_set_new(rec, "tags", tags);
 	}
 	ht_json_set_str(rec, "source", src_copy);
+	add_platform(rec, &img);
 	{
 		json_t *b = json_object();
 
@@ -241,5 +295,7 @@ out:
 	ht_oci_image_release(&img);
 	ht_oci_close(&st);
 	ht_imageref_release(&dest);
+	ht_config_release(&cfg);
+	ht_ecr_cache_clear();
 	return ht_finish_stdout(code);
 }

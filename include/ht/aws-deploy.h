@@ -18,6 +18,12 @@
 
 #include "aws.h"
 
+struct ht_config;
+
+/* The AWS options a configuration gives (aws.profile, aws.region, the
+ * endpoints); o borrows from cfg. */
+void ht_aws_opts_from_config(struct ht_aws_opts *o, const struct ht_config *cfg);
+
 /* GetFunction ({"Configuration": ..., "Code": ...}). quiet: the caller
  * words the error (a function that does not exist, say). */
 int ht_lambda_function_get(struct ht_aws *a, const char *name, int quiet, json_t **out,

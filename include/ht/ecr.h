@@ -66,4 +66,22 @@ void ht_ecr_cache_clear(void);
 int ht_ecr_repository_ensure(struct ht_aws *a, const char *registry_id, const char *repository, int create,
 			     int *created, struct ht_aws_error *e);
 
+/* --- for ht-pull and ht-push ------------------------------------------------ */
+
+struct ht_config;
+/*
+ * The registry credentials of host per cfg: when aws.ecr (or force) says
+ * ECR, logs in (ht_ecr_login, cached under the state directory when
+ * aws.ecr_cache) and returns 1 with new *user and *password; 0 when ECR
+ * does not apply; -1 after printing why, with *exit set.
+ */
+int ht_ecr_registry_credentials(const struct ht_config *cfg, const char *host, int force, char **user,
+				char **password, int *exit);
+/*
+ * Before a push to repository on host with ECR credentials: checks that
+ * the repository exists (in the host's account and region when host is an
+ * ECR name), creating it when create is set. 0, or -1 with *exit set.
+ */
+int ht_ecr_push_check(const struct ht_config *cfg, const char *host, const char *repository, int create, int *exit);
+
 #endif

@@ -38,6 +38,12 @@ export AWS_ENDPOINT_URL=$STANDIN_URL
 standin() { curl -sf -X POST "$STANDIN_URL/_standin/$1" -d "$2" >/dev/null; }
 # calls OPERATION: how many calls of an X-Amz-Target operation the stand-in saw.
 calls() { grep -c " $1 " "$STANDIN_LOG"; }
+# make_role: the role "fnrole" that moto wants functions to have.
+make_role() {
+  _trust=$(python3 -c 'import json,urllib.parse as u; print(u.quote_plus(json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]})))')
+  printf '%s&Version=2010-05-08' "Action=CreateRole&RoleName=fnrole&AssumeRolePolicyDocument=$_trust" >"$TRASH/.iam.body" &&
+  ht-aws-probe -H 'Content-Type: application/x-www-form-urlencoded' call iam POST / "$TRASH/.iam.body" >/dev/null
+}
 # create_image_function NAME ARCH IMAGE_URI: an Image function in moto.
 create_image_function() {
   printf '{"FunctionName":"%s","Role":"arn:aws:iam::123456789012:role/fnrole","PackageType":"Image","Code":{"ImageUri":"%s"},"Architectures":["%s"],"MemorySize":2048,"Timeout":300}' \

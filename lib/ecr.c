@@ -336,7 +336,7 @@ static int ecr_json(struct ht_aws *a, const char *target, json_t *body, struct h
 }
 
 int ht_ecr_repository_ensure(struct ht_aws *a, const char *registry_id, const char *repository, int create,
-			     int *created, struct ht_aws_error *e)
+			     int quiet, int *created, struct ht_aws_error *e)
 {
 	json_t *body = json_pack("{s:[s]}", "repositoryNames", repository);
 	int rc;
@@ -349,13 +349,14 @@ int ht_ecr_repository_ensure(struct ht_aws *a, const char *registry_id, const ch
 	if (rc == 0)
 		return 0;
 	if (strcmp(e->code, "RepositoryNotFoundException") != 0)
-		return ht_error("%s", e->message);
+		return quiet ? -1 : ht_error("%s", e->message);
 	if (!create) {
 		e->kind = HT_AWS_E_NOT_FOUND;
-		return ht_error("ECR repository '%s' does not exist in region %s%s%s: create it (aws ecr "
-				"create-repository --repository-name %s), or pass --create-repository "
-				"(aws.create_repository)", repository, a->region, registry_id ? ", registry " : "",
-				registry_id ? registry_id : "", repository);
+		snprintf(e->message, sizeof(e->message), "ECR repository '%s' does not exist in region %s%s%s: "
+			 "create it (aws ecr create-repository --repository-name %s), or pass --create-repository "
+			 "(aws.create_repository)", repository, a->region, registry_id ? ", registry " : "",
+			 registry_id ? registry_id : "", repository);
+		return quiet ? -1 : ht_error("%s", e->message);
 	}
 	body = json_pack("{s:s,s:{s:b},s:s}", "repositoryName", repository, "imageScanningConfiguration",
 			 "scanOnPush", 0, "imageTagMutability", "MUTABLE");
@@ -422,7 +423,7 @@ int ht_ecr_push_check(const struct ht_config *cfg, const char *host, const char 
 		free(region);
 		return -1;
 	}
-	rc = ht_ecr_repository_ensure(&a, account, repository, create, &created, &e);
+	rc = ht_ecr_repository_ensure(&a, account, repository, create, 0, &created, &e);
 	if (rc < 0)
 		*exit = ht_aws_error_exit(&e);
 	ht_aws_release(&a);

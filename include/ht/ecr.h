@@ -60,11 +60,12 @@ void ht_ecr_cache_clear(void);
  * (NULL: the caller's own): DescribeRepositories. When it does not and
  * create is set, CreateRepository (scan on push off, mutable tags).
  * Returns 0 when it exists (*created says whether it was made now), or -1
- * after printing why; a missing repository is a message naming it and
- * how to create it, with e->kind HT_AWS_E_NOT_FOUND.
+ * after printing why (unless quiet); a missing repository is a message
+ * (also in e->message) naming it and how to create it, with e->kind
+ * HT_AWS_E_NOT_FOUND.
  */
 int ht_ecr_repository_ensure(struct ht_aws *a, const char *registry_id, const char *repository, int create,
-			     int *created, struct ht_aws_error *e);
+			     int quiet, int *created, struct ht_aws_error *e);
 
 /* --- for ht-pull and ht-push ------------------------------------------------ */
 

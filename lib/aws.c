@@ -874,6 +874,33 @@ int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp
 	return rc;
 }
 
+char *ht_aws_call_prepare(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_req *req,
+			  struct ht_aws_sig *sig)
+{
+	char *shown = NULL;
+	char *url = call_url(a, c, &shown);
+
+	free(shown);
+	memset(req, 0, sizeof(*req));
+	sig->region = c->service == HT_AWS_IAM && !a->custom[HT_AWS_IAM] ? "us-east-1" : a->region;
+	sig->service = ht_aws_service_name(c->service);
+	sig->access_key_id = a->creds.access_key_id;
+	sig->secret_access_key = a->creds.secret_access_key;
+	sig->session_token = a->creds.session_token;
+	req->method = c->method;
+	req->url = url;
+	req->headers = c->headers;
+	req->body = c->body;
+	req->body_len = c->body_len;
+	req->upload_path = c->upload_path;
+	req->insecure = a->insecure;
+	req->retry = &a->retry;
+	req->timeout_ms = a->timeout_ms;
+	req->max_response = c->max_response;
+	req->aws = sig;
+	return url;
+}
+
 /* --- XML ------------------------------------------------------------------ */
 
 char *ht_xml_text(const char *xml, const char *tag, size_t *pos)

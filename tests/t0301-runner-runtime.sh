@@ -172,7 +172,7 @@ test_expect_success 'an unusable bucket is reported through /init/error' '
   AWS_LAMBDA_RUNTIME_API=127.0.0.1:$P2 HT_BUCKET=s3://my-bucket test_expect_code 69 ht-runner 2>err;
   rc=$?; kill $(cat p2.pid); test $rc -eq 0 &&
   test_jq ".errorType == \"ht.BadBucket\" and (.errorMessage | contains(\"s3://my-bucket\"))" resp2/init.error &&
-  test_grep "s3 buckets are not supported yet" err
+  test_grep "s3://my-bucket.*no AWS access" err
 '
 
 test_done

@@ -106,9 +106,9 @@ test_expect_success 'without --once, AWS_LAMBDA_RUNTIME_API must be set' '
   test_must_fail 64 ht-runner 2>err && test_grep AWS_LAMBDA_RUNTIME_API err
 '
 
-test_expect_success 'an s3 bucket fails clearly until the aws provider brings it' '
-  rec true >t.json && HT_BUCKET=s3://b test_expect_code 69 ht-runner --once t.json 2>err &&
-  test_grep "s3 buckets are not supported yet" err
+test_expect_success 'an s3 bucket without AWS credentials fails clearly' '
+  rec true >t.json && HT_BUCKET=s3://bkt test_expect_code 69 ht-runner --once t.json 2>err &&
+  test_grep "no AWS credentials" err && test_grep "bucket '\''s3://bkt'\'': no AWS access" err
 '
 
 test_done

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
+#include "ht/config.h"
+#include "ht/ecr.h"
 #include "ht/imageref.h"
 #include "ht/oci.h"
 #include "ht/registry.h"
@@ -23,6 +25,7 @@ static const struct ht_tool tool = {
 	"  -t, --tag NAME         tag the image in the store as NAME (default: the reference)\n"
 	"      --plain-http       talk HTTP, not HTTPS, to the registry\n"
 	"      --insecure         plain HTTP allowed and TLS certificates not verified\n"
+	"      --ecr              log in with ECR credentials whatever the host (aws.ecr)\n"
 	"  -j, --jobs N           blobs fetched at once (default 4)\n"
 	"      --limit-rate BYTES per-blob transfer speed limit in bytes/s (for tests)\n",
 };
@@ -149,6 +152,32 @@ static struct ht_oci_desc *blob_list(struct ht_oci_image *img, size_t *n)
 	return v;
 }
 
+/* The configuration and --ecr, for registry_open(). */
+static const struct ht_config *ecr_cfg;
+static int ecr_force;
+
+/* Opens the client of ref's registry, with ECR credentials when they
+ * apply (an ECR host, aws.ecr, or --ecr). Returns 0, or -1 with *code. */
+static int registry_open(struct ht_registry *r, const struct ht_imageref *ref, int plain_http, int insecure,
+			 int *code)
+{
+	char *user = NULL, *password = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (ecr_cfg && ht_ecr_registry_credentials(ecr_cfg, ref->host, ecr_force, &user, &password, code) < 0)
+		return -1;
+	rc = ht_registry_init(r, ref, plain_http, insecure, user, password);
+	if (rc < 0)
+		*code = r->exit ? r->exit : HT_EXIT_USAGE;
+	free(user);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return rc;
+}
+
 static int pull_registry(const struct ht_imageref *ref, const struct opts *o, struct ht_oci_store *st,
 			 struct ht_oci_image *img, char **index_digest, int *code)
 {
@@ -160,8 +189,7 @@ static int pull_registry(const struct ht_imageref *ref, const struct opts *o, st
 	struct ht_oci_desc *descs = NULL;
 	int rc = -1;
 
-	if (ht_registry_init(&r, ref, o->plain_http, o->insecure, NULL, NULL) < 0) {
-		*code = r.exit ? r.exit : HT_EXIT_USAGE;
+	if (registry_open(&r, ref, o->plain_http, o->insecure, code) < 0) {
 		ht_registry_release(&r);
 		return -1;
 	}
@@ -315,7 +343,7 @@ static void parse_platform(const char *s, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PLAIN = 0x2000, OPT_INSECURE, OPT_RATE };
+	enum { OPT_PLAIN = 0x2000, OPT_INSECURE, OPT_RATE, OPT_ECR };
 	static const struct option longopts[] = {
 		HT_COMMON_LONGOPTS,
 		{ "store", required_argument, 0, 'S' },
@@ -325,6 +353,7 @@ int main(int argc, char **argv)
 		{ "plain-http", no_argument, 0, OPT_PLAIN },
 		{ "insecure", no_argument, 0, OPT_INSECURE },
 		{ "limit-rate", required_argument, 0, OPT_RATE },
+		{ "ecr", no_argument, 0, OPT_ECR },
 		{ 0, 0, 0, 0 }
 	};
 	struct opts o = { NULL, "linux", "amd64", NULL, NULL, 0, 0, 4, 0 };
@@ -348,6 +377,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PLAIN: o.plain_http = 1; break;
 		case OPT_INSECURE: o.plain_http = o.insecure = 1; break;
+		case OPT_ECR: ecr_force = 1; break;
 		case OPT_RATE:
 			if (ht_parse_long(optarg, 1, 1L << 40, &o.limit_rate) < 0)
 				ht_usage_error(&tool, "--limit-rate: expected a number of bytes, got '%s'", optarg);
@@ -361,6 +391,7 @@ int main(int argc, char **argv)
 	if (o.tag && !ht_oci_tag_valid(o.tag))
 		ht_usage_error(&tool, "--tag: '%s' is not a valid tag", o.tag);
 	ht_config_load_or_die(&cfg);
+	ecr_cfg = &cfg;
 	ht_imageref_init(&ref);
 	if (argc - optind == 1) {
 		if (ht_imageref_parse(&ref, argv[optind], "latest") < 0) {
@@ -443,5 +474,6 @@ out:
 	ht_oci_image_release(&img);
 	ht_oci_close(&st);
 	ht_imageref_release(&ref);
+	ht_ecr_cache_clear();
 	return ht_finish_stdout(code);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ht/ht.h"
+#include "ht/config.h"
+#include "ht/ecr.h"
 #include "ht/imageref.h"
 #include "ht/oci.h"
 #include "ht/registry.h"
@@ -20,6 +22,8 @@ static const struct ht_tool tool = {
 	"      --mount-from REPO  mount blobs from REPO of the same registry when it has them\n"
 	"      --plain-http       talk HTTP, not HTTPS, to the registry\n"
 	"      --insecure         plain HTTP allowed and TLS certificates not verified\n"
+	"      --ecr              log in with ECR credentials whatever the host (aws.ecr)\n"
+	"      --create-repository  create a missing ECR repository (aws.create_repository)\n"
 	"  -j, --jobs N           blobs pushed at once (default 4)\n"
 	"      --limit-rate BYTES per-blob transfer speed limit in bytes/s (for tests)\n",
 };
@@ -57,6 +61,48 @@ static int names_registry(const char *s)
 	return memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !strncmp(s, "localhost", 9));
 }
 
+/*
+ * Opens the client of dest's registry with ECR credentials when they
+ * apply (an ECR host, aws.ecr, or --ecr), after checking that the ECR
+ * repository exists (or creating it). Returns 0, or -1 with *code set.
+ */
+static int registry_open(struct ht_registry *r, const struct ht_imageref *dest, const struct ht_config *cfg,
+			 int plain_http, int insecure, int force_ecr, int create, int *code)
+{
+	char *user = NULL, *password = NULL;
+	int ecr, rc;
+
+	ecr = ht_ecr_registry_credentials(cfg, dest->host, force_ecr, &user, &password, code);
+	if (ecr < 0)
+		return -1;
+	if (ecr && ht_ecr_push_check(cfg, dest->host, dest->repository, create || cfg->aws.create_repository,
+				     code) < 0) {
+		rc = -1;
+		goto out;
+	}
+	rc = ht_registry_init(r, dest, plain_http, insecure, user, password);
+	if (rc < 0)
+		*code = r->exit ? r->exit : HT_EXIT_CONFIG;
+out:
+	free(user);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return rc;
+}
+
+/* The image's platform, for ht-update's architecture check. */
+static void add_platform(json_t *rec, const struct ht_oci_image *img)
+{
+	const char *arch = img->config ? ht_json_str(img->config, "architecture", NULL) : NULL;
+
+	if (arch)
+		json_object_set_new(rec, "platform", json_pack("{s:s,s:s}", "os",
+							       ht_json_str(img->config, "os", "linux"),
+							       "architecture", arch));
+}
+
 static const char *error_code(int code)
 {
 	switch (code) {
@@ -71,7 +117,7 @@ static const char *error_code(int code)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PLAIN = 0x2000, OPT_INSECURE, OPT_RATE, OPT_MOUNT };
+	enum { OPT_PLAIN = 0x2000, OPT_INSECURE, OPT_RATE, OPT_MOUNT, OPT_ECR, OPT_CREATE };
 	static const struct option longopts[] = {
 		HT_COMMON_LONGOPTS,
 		{ "store", required_argument, 0, 'S' },
@@ -81,12 +127,15 @@ int main(int argc, char **argv)
 		{ "plain-http", no_argument, 0, OPT_PLAIN },
 		{ "insecure", no_argument, 0, OPT_INSECURE },
 		{ "limit-rate", required_argument, 0, OPT_RATE },
+		{ "ecr", no_argument, 0, OPT_ECR },
+		{ "create-repository", no_argument, 0, OPT_CREATE },
 		{ 0, 0, 0, 0 }
 	};
 	const char *store_dir = NULL, *tag = NULL, *mount = NULL, *source, *dest_str;
 	struct ht_config cfg;
 	char *cfg_store = NULL;
 	int plain_http = 0, insecure = 0, c, code = HT_EXIT_OK, rc = -1;
+	int force_ecr = 0, create_repo = 0;
 	long jobs = 4, rate = 0;
 	struct ht_imageref dest;
 	struct ht_oci_store st = { 0 };
@@ -110,6 +159,8 @@ int main(int argc, char **argv)
 		case OPT_MOUNT: mount = optarg; break;
 		case OPT_PLAIN: plain_http = 1; break;
 		case OPT_INSECURE: plain_http = insecure = 1; break;
+		case OPT_ECR: force_ecr = 1; break;
+		case OPT_CREATE: create_repo = 1; break;
 		case OPT_RATE:
 			if (ht_parse_long(optarg, 1, 1L << 40, &rate) < 0)
 				ht_usage_error(&tool, "--limit-rate: expected a number of bytes, got '%s'", optarg);
@@ -218,10 +269,8 @@ int main(int argc, char **argv)
 		code = HT_EXIT_DATAERR;
 		goto fail;
 	}
-	if (ht_registry_init(&r, &dest, plain_http, insecure, NULL, NULL) < 0) {
-		code = r.exit ? r.exit : HT_EXIT_CONFIG;
+	if (registry_open(&r, &dest, &cfg, plain_http, insecure, force_ecr, create_repo, &code) < 0)
 		goto fail;
-	}
 	r.parallel = (int)jobs;
 	r.max_speed = rate;
 	descs = ht_xcalloc(img.nlayers + 1, sizeof(*descs));
@@ -265,6 +314,7 @@ fail:
 		json_object_set_new(rec, "tags", tags);
 	}
 	ht_json_set_str(rec, "source", src_copy);
+	add_platform(rec, &img);
 	{
 		json_t *b = json_object();
 
@@ -303,5 +353,6 @@ out:
 	ht_oci_image_release(&img);
 	ht_oci_close(&st);
 	ht_imageref_release(&dest);
+	ht_ecr_cache_clear();
 	return ht_finish_stdout(code);
 }

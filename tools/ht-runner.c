@@ -165,6 +165,10 @@ struct upload {
 	json_t *keys;
 	long failed, skipped;
 	char *first_failed;
+	/* The files to store, all at once by upload_flush(); each item's key
+	 * and path are owned here. */
+	struct ht_bucket_item *items;
+	size_t n;
 };
 
 static void upload_one(struct upload *u, const char *rel, const char *path)
@@ -172,17 +176,41 @@ static void upload_one(struct upload *u, const char *rel, const char *path)
 	char *key = ht_xasprintf("%s%s", u->prefix, rel);
 	char *clean = ht_utf8_clean(ht_xstrdup(key), strlen(key), 1);
 
-	if (json_array_size(u->keys) >= MAX_ARTIFACTS || strcmp(clean, key) != 0 || !ht_bucket_key_valid(key)) {
+	if (u->n >= MAX_ARTIFACTS || strcmp(clean, key) != 0 || !ht_bucket_key_valid(key)) {
 		u->skipped++;
-	} else if (ht_bucket_put_file(&u->r->bucket, key, path) < 0) {
-		u->failed++;
-		if (!u->first_failed)
-			u->first_failed = ht_xstrdup(key);
+		free(key);
 	} else {
-		json_array_append_new(u->keys, json_string(key));
+		u->items = ht_xrealloc(u->items, (u->n + 1) * sizeof(*u->items));
+		memset(&u->items[u->n], 0, sizeof(*u->items));
+		u->items[u->n].key = key;
+		u->items[u->n].path = ht_xstrdup(path);
+		u->n++;
 	}
 	free(clean);
-	free(key);
+}
+
+/* Stores the files gathered, in parallel where the bucket can, and keeps
+ * the keys stored in order; the first failure is kept for upload_error. */
+static void upload_flush(struct upload *u)
+{
+	size_t i;
+
+	ht_bucket_put_files(&u->r->bucket, u->items, u->n);
+	for (i = 0; i < u->n; i++) {
+		if (u->items[i].ok) {
+			json_array_append_new(u->keys, json_string(u->items[i].key));
+		} else {
+			u->failed++;
+			if (!u->first_failed)
+				u->first_failed = ht_xasprintf("%s': %s", u->items[i].key, u->items[i].error);
+			ht_warning("cannot store '%s': %s", u->items[i].key, u->items[i].error);
+		}
+		free((char *)u->items[i].key);
+		free((char *)u->items[i].path);
+	}
+	free(u->items);
+	u->items = NULL;
+	u->n = 0;
 }
 
 /* Uploads every regular file under dir (rel names it below the output
@@ -353,6 +381,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		if (access(err_path, F_OK) == 0)
 			upload_one(&up, "stderr.txt", err_path);
 		upload_tree(&up, out_dir, "out");
+		upload_flush(&up);
 		free(prefix);
 	}
 	json_object_set_new(rec, "artifacts", up.keys);
@@ -362,7 +391,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		char *m;
 
 		if (up.failed)
-			m = ht_xasprintf("%ld artifacts could not be stored (the first: '%s')%s", up.failed, up.first_failed,
+			m = ht_xasprintf("%ld artifacts could not be stored (the first: '%s)%s", up.failed, up.first_failed,
 					 up.skipped ? "; some were skipped" : "");
 		else
 			m = ht_xasprintf("%ld files were skipped (not regular files, names that are not valid keys, or over %d)",

@@ -218,6 +218,15 @@ struct ht_aws_call {
 int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp *resp, struct ht_aws_error *e);
 
 /*
+ * Prepares what ht_aws_do() would send for c, for callers that run many
+ * calls at once on ht_http_multi: fills req and sig (which req points to)
+ * and returns the URL (new string; req->url borrows it, so free it after
+ * the request is done). req and sig borrow from a and c.
+ */
+char *ht_aws_call_prepare(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_req *req,
+			  struct ht_aws_sig *sig);
+
+/*
  * The canonical query string SigV4 wants, for the URL itself (libcurl
  * 7.88 signs the query as given and does not sort it): pairs sorted by
  * name then value, each URI-encoded (unreserved characters kept, all else

@@ -3,8 +3,11 @@
  *
  * A bucket is named by a URL: `file:///abs/dir` is a directory laid out
  * like S3 (the key "RUN/TEST/stdout.txt" is the file DIR/RUN/TEST/stdout.txt);
- * `s3://name[/prefix]` is an S3 bucket, which the AWS provider will bring
- * (until then opening one fails with a clear message). Keys are relative
+ * `s3://name[/prefix]` is an S3 bucket: the key "K" is the object
+ * "prefix/K", credentials and region from the AWS environment (inside
+ * Lambda, the function's own), the endpoint from AWS_ENDPOINT_URL_S3 or
+ * AWS_ENDPOINT_URL (path-style then), objects with a content type from
+ * their name's extension. Keys are relative
  * paths of [A-Za-z0-9._-] and other printable characters, without empty,
  * "." or ".." segments, at most 1024 bytes.
  *
@@ -17,6 +20,15 @@
 #include <stddef.h>
 
 struct ht_bucket;
+struct ht_aws_opts;
+
+/* One file of a batch upload: key and path borrowed; ok and error out. */
+struct ht_bucket_item {
+	const char *key;
+	const char *path;
+	int ok;
+	char error[256];
+};
 
 /* What a kind of bucket does; one table per kind (file now, s3 later). */
 struct ht_bucket_ops {
@@ -28,6 +40,9 @@ struct ht_bucket_ops {
 	/* Reads key into *out (new string, at most max bytes, 0 for 64 MiB). */
 	int (*get)(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
 	void (*release)(struct ht_bucket *b);
+	/* Stores many files at once (NULL: put_file one after the other);
+	 * sets each item's ok and error; returns how many failed. */
+	size_t (*put_files)(struct ht_bucket *b, struct ht_bucket_item *items, size_t n);
 };
 
 struct ht_bucket {
@@ -45,6 +60,10 @@ struct ht_bucket {
  * write to '/x'"). Release b in both cases.
  */
 int ht_bucket_open(struct ht_bucket *b, const char *url);
+/* The same with AWS options for s3:// (a profile, a region, endpoints
+ * from the configuration); aws may be NULL. Opening an s3 bucket makes no
+ * request: a missing bucket shows in the first put. */
+int ht_bucket_open_aws(struct ht_bucket *b, const char *url, const struct ht_aws_opts *aws);
 void ht_bucket_release(struct ht_bucket *b);
 /* 1 when key is a valid key (see above). */
 int ht_bucket_key_valid(const char *key);
@@ -53,5 +72,16 @@ int ht_bucket_key_valid(const char *key);
 int ht_bucket_put_file(struct ht_bucket *b, const char *key, const char *path);
 int ht_bucket_put(struct ht_bucket *b, const char *key, const void *data, size_t len);
 int ht_bucket_get(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
+/*
+ * Stores items[0..n) (key <- file at path), in parallel where the bucket
+ * can (s3: up to 16 at once, each retried), and sets each item's ok and,
+ * when it failed, its error (a line for people). Invalid keys fail alone.
+ * Returns how many failed; prints nothing but debug lines.
+ */
+size_t ht_bucket_put_files(struct ht_bucket *b, struct ht_bucket_item *items, size_t n);
+/* The content type of a key by its extension: text/plain for .txt and
+ * .log, application/json, application/xml (JUnit), text/html, image/png,
+ * ...; application/octet-stream when unknown. Static string. */
+const char *ht_bucket_content_type(const char *key);
 
 #endif

@@ -60,6 +60,10 @@ struct ht_config {
 		char *profile;
 		char *endpoint;    /* one endpoint for all services (tests, stand-ins) */
 		char *endpoint_lambda, *endpoint_s3, *endpoint_ecr;
+		long update_timeout_s; /* ht-update's wait for an update, default 600 */
+		char *ecr;             /* "auto" (ECR host names), "always", "never" */
+		int create_repository; /* ht-push creates a missing ECR repository */
+		int ecr_cache;         /* ECR tokens cached under <dir>, default 1 */
 	} aws;
 	struct {
 		char *root;        /* "host" (default) or "image" */

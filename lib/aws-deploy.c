@@ -24,6 +24,7 @@ void ht_aws_opts_from_config(struct ht_aws_opts *o, const struct ht_config *cfg)
 	o->endpoint_s3 = cfg->aws.endpoint_s3;
 	o->endpoint_lambda = cfg->aws.endpoint_lambda;
 	o->endpoint_ecr = cfg->aws.endpoint_ecr;
+	o->insecure = cfg->aws.insecure;
 }
 
 /* Performs c and parses a JSON object answer into *out (when out is not

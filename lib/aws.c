@@ -839,7 +839,7 @@ int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp
 	req.body = c->body;
 	req.body_len = c->body_len;
 	req.upload_path = c->upload_path;
-	req.insecure = a->insecure;
+	req.insecure = a->insecure && a->custom[c->service];
 	req.retry = &a->retry;
 	req.timeout_ms = a->timeout_ms;
 	req.max_response = c->max_response;
@@ -893,7 +893,7 @@ char *ht_aws_call_prepare(struct ht_aws *a, const struct ht_aws_call *c, struct 
 	req->body = c->body;
 	req->body_len = c->body_len;
 	req->upload_path = c->upload_path;
-	req->insecure = a->insecure;
+	req->insecure = a->insecure && a->custom[c->service];
 	req->retry = &a->retry;
 	req->timeout_ms = a->timeout_ms;
 	req->max_response = c->max_response;

@@ -87,6 +87,8 @@ const struct ht_config_key ht_config_keys[] = {
 	  "The profile of the shared AWS config and credentials files." },
 	{ "aws.endpoint", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.endpoint),
 	  "One endpoint URL for every service (a local stand-in, say)." },
+	{ "aws.insecure", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(aws.insecure),
+	  "Skip TLS verification for the endpoints configured here (aws.endpoint, aws.endpoints.*) and only those: for a stand-in with a self-signed certificate. AWS's own endpoints are always verified." },
 	{ "aws.update_timeout_s", HT_CT_INT, "600", NULL, 1, 86400, NULL, 0, OFF(aws.update_timeout_s),
 	  "Seconds ht-update waits for Lambda to finish an update before it gives up (exit 75)." },
 	{ "aws.ecr", HT_CT_ENUM, "auto", NULL, 0, 0, "auto|always|never", 1, OFF(aws.ecr),

@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 
 #include "ht/aws.h"
+#include "ht/aws-deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
@@ -477,7 +478,7 @@ static int aws_invoke(struct ht_provider *p, const char *payload, size_t len, in
 	v->req.body_len = len;
 	v->req.timeout_ms = p->client_timeout_ms;
 	v->req.max_response = MAX_RESPONSE;
-	v->req.insecure = p->aws.insecure;
+	v->req.insecure = p->aws.insecure && p->aws.custom[HT_AWS_LAMBDA];
 	v->req.aws = &p->sig;
 	queue_push(p, v);
 	p->ninv++;
@@ -695,13 +696,7 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 		*code = HT_EXIT_CONFIG;
 		return ht_config_require(cfg, "aws.function");
 	}
-	memset(&ao, 0, sizeof(ao));
-	ao.profile = cfg->aws.profile;
-	ao.region = cfg->aws.region;
-	ao.endpoint = cfg->aws.endpoint;
-	ao.endpoint_lambda = cfg->aws.endpoint_lambda;
-	ao.endpoint_s3 = cfg->aws.endpoint_s3;
-	ao.endpoint_ecr = cfg->aws.endpoint_ecr;
+	ht_aws_opts_from_config(&ao, cfg);
 	if (ht_aws_init(&p->aws, &ao, &e) < 0) {
 		*code = ht_aws_error_exit(&e);
 		free(p);

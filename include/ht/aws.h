@@ -163,7 +163,7 @@ struct ht_aws_opts {
 	const char *region;
 	const char *endpoint;          /* all services */
 	const char *endpoint_s3, *endpoint_lambda, *endpoint_ecr;
-	int insecure;                  /* no TLS verification for these endpoints */
+	int insecure;                  /* no TLS verification, for custom endpoints only */
 	const struct ht_http_retry *retry; /* NULL: ht_http_retry_default */
 	long timeout_ms;               /* per attempt; 0: 60 s */
 };

@@ -60,6 +60,7 @@ struct ht_config {
 		char *profile;
 		char *endpoint;    /* one endpoint for all services (tests, stand-ins) */
 		char *endpoint_lambda, *endpoint_s3, *endpoint_ecr;
+		int insecure;      /* no TLS verification for the configured endpoints */
 		long update_timeout_s; /* ht-update's wait for an update, default 600 */
 		char *ecr;             /* "auto" (ECR host names), "always", "never" */
 		int create_repository; /* ht-push creates a missing ECR repository */

@@ -1091,6 +1091,31 @@ static int is_hex_name(const char *name)
 	return i == HT_SHA256_HEX_LEN;
 }
 
+/*
+ * The in-use mark of root hex: HEX.inuse in the cache, flock'd shared by
+ * every process that runs sandboxes on that root (the local provider).
+ * Returns -1 when there is no mark, -2 when someone holds it, else the
+ * descriptor of the mark, locked exclusively, for the caller to close.
+ */
+static int inuse_mark(int dfd, const char *hex)
+{
+	char *name = ht_xasprintf("%s.inuse", hex);
+	int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	free(name);
+	if (fd < 0)
+		return -1;
+	do
+		r = flock(fd, LOCK_EX | LOCK_NB);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		close(fd);
+		return errno == EWOULDBLOCK ? -2 : -1;
+	}
+	return fd;
+}
+
 int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, long *removed)
 {
 	DIR *d;
@@ -1113,7 +1138,7 @@ int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, l
 		char digest[HT_DIGEST_LEN + 1];
 		char *gone, *lockpath;
 		size_t i;
-		int lock, kept = 0;
+		int lock, inuse, kept = 0;
 
 		if (!is_hex_name(de->d_name))
 			continue;
@@ -1126,6 +1151,12 @@ int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, l
 		lock = take_lock(cache_dir, de->d_name, 0);
 		if (lock < 0)
 			continue; /* being prepared right now */
+		inuse = inuse_mark(dirfd(d), de->d_name);
+		if (inuse == -2) {
+			ht_debug("kept the root of %s: a sandbox runs on it", digest);
+			close(lock);
+			continue;
+		}
 		gone = ht_xasprintf(".tmp-%s-%ld-gc%u", de->d_name, (long)getpid(),
 				   __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 		if (renameat(dirfd(d), de->d_name, dirfd(d), gone) < 0 || remove_at(dirfd(d), gone) < 0) {
@@ -1137,6 +1168,13 @@ int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, l
 		lockpath = ht_xasprintf("%s.lock", de->d_name);
 		(void)unlinkat(dirfd(d), lockpath, 0);
 		free(lockpath);
+		if (inuse >= 0) {
+			/* Unlinked under its exclusive lock, as the marks' users expect. */
+			lockpath = ht_xasprintf("%s.inuse", de->d_name);
+			(void)unlinkat(dirfd(d), lockpath, 0);
+			free(lockpath);
+			close(inuse);
+		}
 		free(gone);
 		close(lock);
 	}

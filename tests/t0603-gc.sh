@@ -35,6 +35,22 @@ test_expect_success 'what the tag names is whole: every blob verifies, skopeo re
 	if have skopeo; then skopeo inspect oci:p/.hypertest/oci:app >insp && test_jq ".Digest == \"$new\"" insp; fi
 '
 
+test_expect_success 'a root a sandbox runs on (its in-use mark held) is kept' '
+	mkdir -p p2 && echo one >p2/file && echo "{}" >p2/hypertest.json &&
+	ht-build --scratch --no-runner -C p2 -t app </dev/null >q1 && d1=$(jq -r .digest q1) &&
+	ht-unpack -S p2/.hypertest/oci "$d1" p2/.hypertest/rootfs >/dev/null &&
+	echo two >p2/file && ht-build --scratch --no-runner -C p2 -t app </dev/null >/dev/null &&
+	mark="p2/.hypertest/rootfs/${d1#sha256:}.inuse" && : >"$mark" &&
+	{ python3 -c "import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_SH); open(\"held\", \"w\").close(); time.sleep(30)" "$mark" & echo $! >holder; } &&
+	i=0; while [ ! -e held ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+	(cd p2 && ht-gc) >rec 2>/dev/null &&
+	test_jq ".roots_removed == 0" rec && test -d "p2/.hypertest/rootfs/${d1#sha256:}" &&
+	kill $(cat holder) && wait $(cat holder) 2>/dev/null;
+	(cd p2 && ht-gc) >rec 2>/dev/null &&
+	test_jq ".roots_removed == 1" rec && test ! -e "p2/.hypertest/rootfs/${d1#sha256:}" &&
+	test ! -e "$mark"
+'
+
 test_expect_success 'a second ht-gc removes nothing' '
 	(cd p && ht-gc) >rec 2>/dev/null &&
 	test_jq ".blobs_removed == 0 and .roots_removed == 0" rec

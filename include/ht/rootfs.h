@@ -92,9 +92,10 @@ int ht_rootfs_prepare(struct ht_oci_store *s, const char *manifest_digest, const
 /*
  * Removes the unpacked roots in cache_dir whose manifest digest is not one
  * of keep[0..nkeep-1], and temporary directories of unpacks whose process
- * is gone. A root being prepared (its lock held) is left alone. *removed
- * (may be NULL) gets the number of roots removed. Do not remove a root a
- * sandbox is still running on: keep it.
+ * is gone. A root being prepared (its lock held) is left alone, and so is
+ * a root whose in-use mark (CACHE/HEX.inuse, flock'd shared by whoever runs
+ * sandboxes on it: the local provider) is held. *removed (may be NULL) gets
+ * the number of roots removed.
  */
 int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, long *removed);
 

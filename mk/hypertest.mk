@@ -7,7 +7,8 @@
 #   make hypertest-pull    the base image into the store: $(HT_DIR)/base.json (ht-pull)
 #   make hypertest-build   the test image: $(HT_DIR)/image.json (ht-build)
 #   make hypertest-push    the image to image.repository: $(HT_DIR)/pushed.json (ht-push)
-#   make hypertest-deploy  all three (and, with the aws provider, ht-update later)
+#   make hypertest-deploy  all three, then, with the aws provider, point the function at
+#                          the pushed digest: $(HT_DIR)/deployed.json (ht-update)
 #   make hypertest-clean   remove $(HT_DIR)
 #
 # Knobs (set them before or after the include, on the command line, or in
@@ -24,10 +25,12 @@
 #   HT_PULL_FLAGS    more options for ht-pull, e.g. --platform linux/arm64
 #   HT_BUILD_FLAGS   more options for ht-build, e.g. --label team=qa
 #   HT_PUSH_FLAGS    more options for ht-push, e.g. --tag ci
+#   HT_UPDATE_FLAGS  more options for ht-update, e.g. --force
 #   HT_DEPLOY        what the run needs before it starts: empty (nothing:
 #                    the local provider on the host's root, the default),
 #                    build (the image in the store), deploy (the image
-#                    pushed: hypertest-deploy). Set it before the include.
+#                    pushed and, on aws, live: hypertest-deploy). Set it
+#                    before the include.
 #
 # The fragment adds only names that start with HT_, _ht_ or hypertest-
 # (and the files under $(HT_DIR)), sets nothing global, keeps the
@@ -46,6 +49,7 @@ HT_INVOKE_FLAGS ?=
 HT_PULL_FLAGS ?=
 HT_BUILD_FLAGS ?=
 HT_PUSH_FLAGS ?=
+HT_UPDATE_FLAGS ?=
 HT_DEPLOY ?=
 
 # Rule targets and prerequisites are fixed when make reads them, so HT_DIR
@@ -73,7 +77,7 @@ _ht_invoke_cmd = $(_ht_tool)ht-invoke $(_ht_common) \
 _ht_filechk = if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 # The file the run waits for (HT_DEPLOY).
 _ht_run_needs := $(if $(filter build,$(_ht_deploy)),$(_ht_dir)/image.json)$(if \
-	$(filter deploy,$(_ht_deploy)),$(_ht_dir)/pushed.json)
+	$(filter deploy,$(_ht_deploy)),$(_ht_dir)/deployed.json)
 
 .PHONY: hypertest-plan hypertest-run hypertest-clean _ht_force
 .PHONY: hypertest-pull hypertest-build hypertest-push hypertest-deploy
@@ -118,8 +122,8 @@ $(_ht_dir)/results.jsonl: $(_ht_dir)/plan.jsonl $(_ht_run_needs) | $(_ht_dir)
 	if [ $$rc -ne 0 ] && [ -f $@ ]; then echo "hypertest: results in $@" >&2; fi; \
 	exit $$rc
 
-# The deploy chain: ht-pull -> ht-build -> ht-push (-> ht-update, with the
-# aws provider, later), one file under $(HT_DIR) each, made again only when
+# The deploy chain: ht-pull -> ht-build -> ht-push -> ht-update (with the
+# aws provider), one file under $(HT_DIR) each, made again only when
 # its inputs changed. None of it is a prerequisite of the plan, so
 # `make -j hypertest-run` plans while it deploys (HT_DEPLOY).
 #
@@ -135,6 +139,10 @@ $(_ht_dir)/results.jsonl: $(_ht_dir)/plan.jsonl $(_ht_run_needs) | $(_ht_dir)
 #   image.json    ht-build's ht.image/1 record of the test image
 #   push.ref      image.repository and HT_PUSH_FLAGS (filechk, every time)
 #   pushed.json   ht-push's ht.pushed/1 record
+#   update.ref    the provider, aws.function and aws.region (filechk)
+#   deployed.json ht-update's ht.function/1 record on the aws provider; on
+#                 others, which have no function to update, a copy of
+#                 pushed.json
 #
 # base.json is rewritten only when its record changes, image.json only
 # when the image's digest does (not when only how long the build took
@@ -148,6 +156,7 @@ _ht_doctor_cmd = $(_ht_tool)ht-doctor $(_ht_common) --print-config
 _ht_pull_cmd = $(_ht_tool)ht-pull $(_ht_common) $(HT_PULL_FLAGS)
 _ht_build_cmd = $(_ht_tool)ht-build $(_ht_common) --base $(_ht_dir)/base.json $(HT_BUILD_FLAGS)
 _ht_push_cmd = $(_ht_tool)ht-push $(_ht_common) $(HT_PUSH_FLAGS)
+_ht_update_cmd = $(_ht_tool)ht-update $(_ht_common) $(HT_UPDATE_FLAGS)
 # The project root as the tools find it: the config file's directory.
 _ht_root = $(patsubst %/,%,$(dir $(or $(HT_CONFIG),./hypertest.json)))
 _ht_aroot = $(abspath $(_ht_root))
@@ -158,11 +167,7 @@ _ht_quote = '$(subst ','\'',$(strip $1))'
 hypertest-pull: $(_ht_dir)/base.json
 hypertest-build: $(_ht_dir)/image.json
 hypertest-push: $(_ht_dir)/pushed.json
-# Hook: with the aws provider, ht-update will point the function at the
-# pushed digest into $(_ht_dir)/deployed.json (ht.deployed/1), which
-# depends on pushed.json; hypertest-deploy and HT_DEPLOY=deploy will then
-# name that file instead. The local provider needs no update.
-hypertest-deploy: $(_ht_dir)/pushed.json
+hypertest-deploy: $(_ht_dir)/deployed.json
 
 $(_ht_dir)/config.json: _ht_force | $(_ht_dir)
 	@$(_ht_check)$(_ht_doctor_cmd) >$@.tmp || { rc=$$?; rm -f $@.tmp; exit $$rc; }
@@ -216,6 +221,19 @@ $(_ht_dir)/image.stamp: $(_ht_dir)/base.json $(_ht_dir)/build.ref | $(_ht_dir)
 $(_ht_dir)/pushed.json: $(_ht_dir)/image.json $(_ht_dir)/push.ref | $(_ht_dir)
 	@$(_ht_check)echo $(call _ht_quote,$(_ht_push_cmd) <$< >$@)
 	@$(_ht_push_cmd) <$< >$@.tmp || { rc=$$?; rm -f $@.tmp; exit $$rc; }
+	@mv -f $@.tmp $@
+
+# Made again only after a push (pushed.json moves only then); ht-update
+# itself leaves a function alone that already runs the digest.
+$(_ht_dir)/update.ref: $(_ht_dir)/config.json _ht_force
+	@grep -o -e '"provider":"[^"]*"' -e '"function":"[^"]*"' -e '"region":"[^"]*"' $< >$@.tmp || :
+	@$(_ht_filechk)
+
+$(_ht_dir)/deployed.json: $(_ht_dir)/pushed.json $(_ht_dir)/update.ref | $(_ht_dir)
+	@$(_ht_check)if grep -q '"provider":"aws"' $(_ht_dir)/update.ref; then \
+	  echo $(call _ht_quote,$(_ht_update_cmd) <$< >$@); \
+	  $(_ht_update_cmd) <$< >$@.tmp || { rc=$$?; rm -f $@.tmp; exit $$rc; }; \
+	else cp $< $@.tmp; fi
 	@mv -f $@.tmp $@
 
 # Removes hypertest's state directory whole: plans, results, the local

@@ -54,9 +54,9 @@ EOF
 cat >"$STUBS/ht-doctor" <<'EOF'
 #!/bin/sh
 echo "ht-doctor $*" >>"$STUB_LOG"
-echo '{"schema":"ht.config/1","root":"/p","image":{"base":"'"${STUB_BASE:-b:1}"'","repository":"r.io/x","store":"s"},"local":{"root":"host"}}'
+echo '{"schema":"ht.config/1","root":"/p","provider":"'"${STUB_PROVIDER:-local}"'","image":{"base":"'"${STUB_BASE:-b:1}"'","repository":"r.io/x","store":"s"},"aws":{"region":"eu-west-1","function":"'"${STUB_FUNCTION:-f}"'"},"local":{"root":"host"}}'
 EOF
-for t in ht-pull ht-build ht-push; do
+for t in ht-pull ht-build ht-push ht-update; do
 	cat >"$STUBS/$t" <<EOF
 #!/bin/sh
 echo "$t \$*" >>"\$STUB_LOG"
@@ -72,7 +72,10 @@ EOF
 cat >>"$STUBS/ht-push" <<'EOF'
 sed 's/ht\.image\/1/ht.pushed\/1/'
 EOF
-chmod +x "$STUBS/ht-plan" "$STUBS/ht-invoke" "$STUBS/ht-doctor" "$STUBS/ht-pull" "$STUBS/ht-build" "$STUBS/ht-push"
+cat >>"$STUBS/ht-update" <<'EOF'
+sed 's/ht\.pushed\/1/ht.function\/1/'
+EOF
+chmod +x "$STUBS/ht-plan" "$STUBS/ht-invoke" "$STUBS/ht-doctor" "$STUBS/ht-pull" "$STUBS/ht-build" "$STUBS/ht-push" "$STUBS/ht-update"
 
 cat >plan3.jsonl <<'EOF'
 {"schema":"ht.test/1","run_id":"RUNID","test_id":"t-a","name":"a","index":0,"timeout_s":60}
@@ -250,7 +253,7 @@ test_expect_success 'tests.stamp changes only when the test set does' '
 '
 
 # deployed: which deploy tools ran (from the stub log), on one line.
-deployed() { sed -n 's/^\(ht-pull\|ht-build\|ht-push\) .*/\1/p' "$STUB_LOG" | tr '\n' ' '; }
+deployed() { sed -n 's/^\(ht-pull\|ht-build\|ht-push\|ht-update\) .*/\1/p' "$STUB_LOG" | tr '\n' ' '; }
 
 test_expect_success 'make -n hypertest-deploy prints pull, build and push and writes nothing' '
 	rm -rf proj/.hypertest && rm -f "$STUB_LOG" &&
@@ -332,11 +335,33 @@ test_expect_success 'HT_DEPLOY=deploy: the run waits for the push; build: for th
 	mkdir dep &&
 	printf "HT_DEPLOY = deploy\ninclude %s\n" "$FRAG" >dep/Makefile &&
 	: >"$STUB_LOG" && make -s -C dep HT_BIN="$STUBS" hypertest-run &&
-	test "$(deployed)" = "ht-pull ht-build ht-push " &&
+	test "$(deployed)" = "ht-pull ht-build ht-push " && test -s dep/.hypertest/deployed.json &&
 	tail -n 1 "$STUB_LOG" >last.line && test_grep "^ht-invoke " last.line &&
 	printf "HT_DEPLOY = build\ninclude %s\n" "$FRAG" >dep/Makefile &&
 	: >"$STUB_LOG" && STUB_DIGEST=sha256:9 make -s -C dep HT_BIN="$STUBS" HT_BUILD_FLAGS=-x hypertest-run &&
 	test "$(deployed)" = "ht-build "
+'
+
+test_expect_success 'on aws, hypertest-deploy ends with ht-update into deployed.json' '
+	: >"$STUB_LOG" &&
+	STUB_PROVIDER=aws STUB_BASE=b:2 STUB_DIGEST=sha256:3 mk -s HT_PULL_FLAGS=-v HT_PUSH_FLAGS="--tag t" \
+		HT_UPDATE_FLAGS=--uf hypertest-deploy &&
+	test_grep "^ht-update .*--uf$" "$STUB_LOG" &&
+	test_jq ".schema == \"ht.function/1\" and .digest == \"sha256:3\"" proj/.hypertest/deployed.json &&
+	: >"$STUB_LOG" &&
+	STUB_PROVIDER=aws STUB_BASE=b:2 STUB_DIGEST=sha256:3 mk -s HT_PULL_FLAGS=-v HT_PUSH_FLAGS="--tag t" hypertest-deploy &&
+	test "$(deployed)" = "" &&
+	STUB_PROVIDER=aws STUB_FUNCTION=g STUB_BASE=b:2 STUB_DIGEST=sha256:3 mk -s HT_PULL_FLAGS=-v \
+		HT_PUSH_FLAGS="--tag t" hypertest-deploy &&
+	test "$(deployed)" = "ht-update "
+'
+
+test_expect_success 'a failed update fails make and leaves no deployed.json behind' '
+	rm -f proj/.hypertest/deployed.json && : >"$STUB_LOG" &&
+	STUB_FAIL=ht-update STUB_PROVIDER=aws STUB_BASE=b:2 STUB_DIGEST=sha256:3 test_must_fail mk -s \
+		HT_PULL_FLAGS=-v HT_PUSH_FLAGS="--tag t" hypertest-deploy 2>err &&
+	test_grep "Error 69" err && test ! -e proj/.hypertest/deployed.json &&
+	! ls proj/.hypertest/*.tmp 2>/dev/null
 '
 
 test_expect_success 'HT_DEPLOY must be empty, build or deploy, and set before the include' '

@@ -1206,33 +1206,19 @@ void ht_ecr_auth_release(struct ht_ecr_auth *x)
 	memset(x, 0, sizeof(*x));
 }
 
-/* Decodes base64 text into a new NUL-terminated string, or NULL. */
+/* Decodes base64 text into a new string, or NULL (also when it holds a
+ * NUL byte, which no token has). */
 static char *base64_decode(const char *s)
 {
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int len;
+	size_t len;
+	char *out = ht_base64_decode(s, &len);
 
-	if (n == 0 || n % 4)
-		return NULL;
-	out = ht_xmalloc(n / 4 * 3 + 1);
-	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (len < 0) {
+	if (out && memchr(out, '\0', len)) {
+		explicit_bzero(out, len);
 		free(out);
 		return NULL;
 	}
-	if (s[n - 1] == '=')
-		pad++;
-	if (s[n - 2] == '=')
-		pad++;
-	len -= (int)pad;
-	out[len] = '\0';
-	if (memchr(out, '\0', (size_t)len)) {
-		explicit_bzero(out, (size_t)len);
-		free(out);
-		return NULL;
-	}
-	return (char *)out;
+	return out;
 }
 
 int ht_ecr_get_authorization_token(struct ht_aws *a, struct ht_ecr_auth *out, struct ht_aws_error *e)

@@ -19,34 +19,24 @@
 /* Decodes base64 "user:password" into two new strings. */
 static int split_auth(const char *b64, const char *file, char **user, char **pass)
 {
-	size_t n = strlen(b64);
-	unsigned char *out;
-	int len;
-	char *colon;
+	size_t n = strlen(b64), len;
+	char *out, *colon;
 
 	if (n == 0 || n > 8192)
 		return ht_error("%s: an 'auth' entry is empty or too long", file);
-	out = ht_xmalloc(n + 1);
-	len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
-	if (len < 0) {
-		free(out);
+	out = ht_base64_decode(b64, &len);
+	if (!out)
 		return ht_error("%s: an 'auth' entry is not base64", file);
-	}
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	while (n > 0 && b64[n - 1] == '=' && len > 0) {
-		n--;
-		len--;
-	}
-	out[len] = '\0';
-	colon = strchr((char *)out, ':');
-	if (!colon) {
+	colon = strchr(out, ':');
+	if (!colon || memchr(out, '\0', len)) {
+		OPENSSL_cleanse(out, len);
 		free(out);
 		return ht_error("%s: an 'auth' entry is not user:password", file);
 	}
 	*colon = '\0';
-	*user = ht_xstrdup((char *)out);
+	*user = ht_xstrdup(out);
 	*pass = ht_xstrdup(colon + 1);
-	OPENSSL_cleanse(out, (size_t)len);
+	OPENSSL_cleanse(out, len);
 	free(out);
 	return 0;
 }

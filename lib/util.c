@@ -519,6 +519,82 @@ void ht_sleep_ms(int64_t ms)
 		continue;
 }
 
+/* --- UTF-8 ----------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+size_t ht_utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *ht_utf8_clean(char *s, size_t len, int oneline)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = ht_utf8_seq((const unsigned char *)s + i, len - i);
+
+		if (!k) {
+			s[i++] = '?';
+			continue;
+		}
+		if (k == 1 && (c == 0 || (oneline && (c < 0x20 || c == 0x7f))))
+			s[i] = c == 0 ? '?' : ' ';
+		i += k;
+	}
+	return s;
+}
+
+char *ht_base64_decode(const char *s, size_t *len)
+{
+	size_t n = strlen(s), pad = 0;
+	unsigned char *out;
+	int got;
+
+	if (n == 0 || n % 4)
+		return NULL;
+	out = ht_xmalloc(n / 4 * 3 + 1);
+	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	if (got < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	if (s[n - 1] == '=')
+		pad++;
+	if (s[n - 2] == '=')
+		pad++;
+	got -= (int)pad;
+	out[got] = '\0';
+	if (len)
+		*len = (size_t)got;
+	return (char *)out;
+}
+
 /* --- strings --------------------------------------------------------------- */
 
 int ht_starts_with(const char *s, const char *prefix)

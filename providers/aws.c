@@ -245,51 +245,15 @@ static void window_increase(struct ht_provider *p)
 
 /* --- answers ------------------------------------------------------------------ */
 
-/* Replaces each byte of s that is not part of valid UTF-8 with '?', so
- * that a log tail cut in the middle of a character is still a string. */
-static void utf8_clean(char *s)
+
+/* Decodes base64 text (X-Amz-Log-Result) into a new string, valid UTF-8
+ * (the tail may start in the middle of a character), or NULL. */
+static char *log_tail_decode(const char *s)
 {
-	unsigned char *p = (unsigned char *)s;
+	size_t len;
+	char *out = ht_base64_decode(s, &len);
 
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
-			(*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
-		int k;
-
-		for (k = 1; k <= n; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				break;
-		if (n < 0 || k <= n) {
-			*p++ = '?';
-			continue;
-		}
-		p += n + 1;
-	}
-}
-
-/* Decodes base64 text (X-Amz-Log-Result) into a new string, or NULL. */
-static char *base64_decode(const char *s)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int len;
-
-	if (n == 0 || n % 4)
-		return NULL;
-	out = ht_xmalloc(n / 4 * 3 + 1);
-	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (len < 0) {
-		free(out);
-		return NULL;
-	}
-	if (s[n - 1] == '=')
-		pad++;
-	if (s[n - 2] == '=')
-		pad++;
-	len -= (int)pad;
-	out[len] = '\0';
-	utf8_clean((char *)out);
-	return (char *)out;
+	return out ? ht_utf8_clean(out, len, 0) : NULL;
 }
 
 /* "errorType: errorMessage" of a function error body, into out. */
@@ -351,7 +315,7 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 	if (resp->status == 200) {
 		char *fe = ht_http_header(resp, "X-Amz-Function-Error");
 		char *lr = ht_http_header(resp, "X-Amz-Log-Result");
-		char *tail = lr ? base64_decode(lr) : NULL;
+		char *tail = lr ? log_tail_decode(lr) : NULL;
 		size_t blen = resp->body.len;
 		char *body = ht_buf_detach(&resp->body);
 

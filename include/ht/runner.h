@@ -154,12 +154,6 @@ char *ht_subst(const char *s, const struct ht_subst_var *vars, size_t nvars, int
 /* s in single quotes for /bin/sh ('it'\''s'); new string. */
 char *ht_shell_quote(const char *s);
 
-/*
- * Makes s valid UTF-8 in place: every byte that does not start a valid
- * sequence becomes '?'. With oneline, control characters (newlines
- * included) become spaces. Returns s.
- */
-char *ht_utf8_clean(char *s, size_t len, int oneline);
 
 /*
  * TAP on stdout: counts of one stream. ht_tap_feed() takes one line at a

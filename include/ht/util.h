@@ -104,6 +104,18 @@ void ht_format_time(int64_t wall_ms, char out[32]);
 void ht_sleep_ms(int64_t ms);
 
 /* --- strings --------------------------------------------------------------- */
+/* Length of the valid UTF-8 sequence at p (at most n bytes; overlong
+ * forms and surrogates are invalid), or 0. */
+size_t ht_utf8_seq(const unsigned char *p, size_t n);
+/*
+ * Makes s valid UTF-8 in place: every byte that does not start a valid
+ * sequence becomes '?'. With oneline, control characters (newlines
+ * included) become spaces. Returns s.
+ */
+char *ht_utf8_clean(char *s, size_t len, int oneline);
+/* Decodes base64 text into a new NUL-terminated buffer (which may hold NUL
+ * bytes: *len, when not NULL, gets its length); NULL when s is not base64. */
+char *ht_base64_decode(const char *s, size_t *len);
 int ht_starts_with(const char *s, const char *prefix);
 int ht_ends_with(const char *s, const char *suffix);
 /* Parses a whole decimal number in [min, max]; -1 when s is not one. */

@@ -6,6 +6,7 @@
 
 #include "ht/bucket.h"
 #include "ht/runner.h"
+#include "ht/util.h"
 #include "tap.h"
 
 static void test_ids(void)

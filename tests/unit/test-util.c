@@ -59,6 +59,36 @@ static void test_digest(void)
 	ok(!ht_digest_valid("md5:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "digest_valid: algorithm");
 }
 
+static void test_base64(void)
+{
+	size_t len = 0;
+	char *s;
+
+	s = ht_base64_decode("QVdTOnNlY3JldA==", &len);
+	is_str(s, "AWS:secret", "base64: two pad bytes");
+	is_int((long long)len, 10, "base64: length without the padding");
+	free(s);
+	s = ht_base64_decode("YWJj", &len);
+	is_str(s, "abc", "base64: no padding");
+	free(s);
+	s = ht_base64_decode("YQBi", &len);
+	ok(s && len == 3 && s[1] == '\0' && s[2] == 'b', "base64: a NUL byte inside is kept");
+	free(s);
+	ok(ht_base64_decode("abc", NULL) == NULL, "base64: a length not a multiple of 4");
+	ok(ht_base64_decode("ab!=", NULL) == NULL, "base64: not base64");
+	ok(ht_base64_decode("", NULL) == NULL, "base64: empty");
+}
+
+static void test_utf8(void)
+{
+	char a[] = "ok \xc3\xa9 \xff\xc0\xaf\xed\xa0\x80 \x01x";
+
+	ok(ht_utf8_seq((const unsigned char *)"\xc3\xa9", 2) == 2, "utf8_seq: two bytes");
+	ok(ht_utf8_seq((const unsigned char *)"\xc3", 1) == 0, "utf8_seq: cut short");
+	ht_utf8_clean(a, strlen(a), 1);
+	is_str(a, "ok \xc3\xa9 ??????  x", "utf8_clean: invalid bytes and controls replaced");
+}
+
 static void test_time(void)
 {
 	char ts[32];
@@ -86,6 +116,8 @@ int main(void)
 	test_buf();
 	test_strings();
 	test_digest();
+	test_base64();
+	test_utf8();
 	test_time();
 	test_json();
 	return tap_done();

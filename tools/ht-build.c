@@ -69,6 +69,20 @@ struct out_layer {
 	int64_t duration_ms;
 };
 
+/* Fills ol with the layer r that ht_layer_build() made, started at t0. */
+static void set_built_layer(struct out_layer *ol, const struct ht_layer_result *r, const char *created_by,
+			    int64_t t0)
+{
+	memcpy(ol->desc.digest, r->digest, sizeof(r->digest));
+	memcpy(ol->diff_id, r->diff_id, sizeof(r->diff_id));
+	ol->desc.size = r->size;
+	ol->desc.media_type = ht_xstrdup(HT_OCI_MT_LAYER_GZIP);
+	ol->tar_size = r->tar_size;
+	ol->created_by = created_by;
+	ol->reused = r->reused;
+	ol->duration_ms = ht_now_ms() - t0;
+}
+
 static int64_t parse_size(const char *s)
 {
 	char *end;
@@ -642,14 +656,7 @@ int main(int argc, char **argv)
 		ht_layer_list_release(&l);
 		if (rc)
 			goto done;
-		memcpy(ol->desc.digest, r.digest, sizeof(r.digest));
-		memcpy(ol->diff_id, r.diff_id, sizeof(r.diff_id));
-		ol->desc.size = r.size;
-		ol->desc.media_type = ht_xstrdup(HT_OCI_MT_LAYER_GZIP);
-		ol->tar_size = r.tar_size;
-		ol->created_by = "ht-build: runner";
-		ol->reused = r.reused;
-		ol->duration_ms = ht_now_ms() - t0;
+		set_built_layer(ol, &r, "ht-build: runner", t0);
 		nlayers++;
 		ht_info("runner layer %s: %s", r.reused ? "reused" : "built", r.digest);
 	}
@@ -679,14 +686,7 @@ int main(int argc, char **argv)
 		ht_layer_list_release(&l);
 		if (rc)
 			goto done;
-		memcpy(ol->desc.digest, r.digest, sizeof(r.digest));
-		memcpy(ol->diff_id, r.diff_id, sizeof(r.diff_id));
-		ol->desc.size = r.size;
-		ol->desc.media_type = ht_xstrdup(HT_OCI_MT_LAYER_GZIP);
-		ol->tar_size = r.tar_size;
-		ol->created_by = "ht-build: project";
-		ol->reused = r.reused;
-		ol->duration_ms = ht_now_ms() - t0;
+		set_built_layer(ol, &r, "ht-build: project", t0);
 		nlayers++;
 		ht_info("project layer %s: %s (%zu entries)", r.reused ? "reused" : "built", r.digest, r.entries);
 	}

@@ -131,6 +131,29 @@ int ht_record_write(FILE *fp, json_t *rec, int flush)
 	return ferror(fp) ? -1 : 0;
 }
 
+int ht_record_read_one(FILE *fp, const char *name, const char *want, const char *what_else, json_t **out)
+{
+	struct ht_jsonl_reader rd;
+	char where[300];
+	int got;
+
+	*out = NULL;
+	ht_jsonl_reader_init(&rd, fp, name, HT_RECORD_MAX);
+	got = ht_jsonl_read(&rd, out);
+	snprintf(where, sizeof(where), "%s:%zu", name, rd.lineno);
+	ht_jsonl_reader_release(&rd);
+	if (got == 0)
+		ht_error("%s: expected an %s record%s%s", name, want, what_else ? " " : "", what_else ? what_else : "");
+	if (got <= 0)
+		return got == -2 ? HT_EXIT_IOERR : HT_EXIT_DATAERR;
+	if (ht_record_check_schema(*out, want, where) < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return HT_EXIT_DATAERR;
+	}
+	return 0;
+}
+
 json_t *ht_record_new(const char *schema)
 {
 	json_t *o = json_object();

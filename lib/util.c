@@ -609,6 +609,33 @@ int ht_ends_with(const char *s, const char *suffix)
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
 }
 
+int ht_parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+	int shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || v < 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (shift && *end == 'i')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end || v > (1LL << (62 - shift)))
+		return -1;
+	*out = (int64_t)v << shift;
+	return 0;
+}
+
 int ht_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

@@ -83,27 +83,6 @@ static void set_built_layer(struct out_layer *ol, const struct ht_layer_result *
 	ol->duration_ms = ht_now_ms() - t0;
 }
 
-static int64_t parse_size(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end)
-		return -1;
-	return (int64_t)v;
-}
-
 /* p resolved against root: p itself when absolute. New string. */
 static char *resolve(const char *root, const char *p)
 {
@@ -481,7 +460,7 @@ int main(int argc, char **argv)
 			o.epoch = v;
 			break;
 		case OPT_MAX_SIZE:
-			if ((o.max_size = parse_size(optarg)) < 0)
+			if (ht_parse_size(optarg, &o.max_size) < 0)
 				ht_usage_error(&tool, "--max-size: expected a size such as 10G, got '%s'", optarg);
 			break;
 		case 'j':

@@ -24,31 +24,6 @@ static const struct ht_tool tool = {
 	"      --prune            then remove the other roots in DEST\n",
 };
 
-/* Parses a size with an optional K, M or G suffix (powers of 1024). */
-static int parse_size(const char *s, long long *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	int shift = 0;
-
-	if (end == s || v < 0)
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	else if (*end)
-		return -1;
-	if (shift && end[1])
-		return -1;
-	if (v > (1LL << (62 - shift)))
-		return -1;
-	*out = v << shift;
-	return 0;
-}
-
 /* A JSON array of the strings of a NULL-terminated vector: new reference. */
 static json_t *strv_json(char **v)
 {
@@ -63,19 +38,10 @@ static json_t *strv_json(char **v)
  * set from it when it names one. Returns the exit code (0: fine). */
 static int read_record(json_t **in, const char **source, const char **store_dir)
 {
-	struct ht_jsonl_reader rd;
-	int got;
+	int rc = ht_record_read_one(stdin, "stdin", "ht.image/1", "(or give IMAGE)", in);
 
-	ht_jsonl_reader_init(&rd, stdin, "stdin", HT_RECORD_MAX);
-	got = ht_jsonl_read(&rd, in);
-	ht_jsonl_reader_release(&rd);
-	if (got <= 0) {
-		if (got == 0)
-			ht_error("stdin: expected an ht.image/1 record (or give IMAGE)");
-		return HT_EXIT_DATAERR;
-	}
-	if (ht_record_check_schema(*in, "ht.image/1", "stdin:1") < 0)
-		return HT_EXIT_DATAERR;
+	if (rc)
+		return rc;
 	if (!ht_json_bool(*in, "ok", 1)) {
 		ht_error("stdin:1: the image record is a failure; nothing to unpack");
 		return HT_EXIT_DATAERR;
@@ -108,7 +74,7 @@ int main(int argc, char **argv)
 	struct ht_rootfs r;
 	struct ht_rootfs_exec x;
 	json_t *in = NULL, *rec;
-	long long v;
+	int64_t v;
 	long n;
 	int c, prune = 0, code = HT_EXIT_OK;
 	int64_t t0 = ht_now_ms();
@@ -118,7 +84,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'S': store_dir = optarg; break;
 		case OPT_MAX_SIZE:
-			if (parse_size(optarg, &v) < 0 || v == 0)
+			if (ht_parse_size(optarg, &v) < 0 || v == 0)
 				ht_usage_error(&tool, "--max-size: expected a number of bytes, got '%s'", optarg);
 			opts.max_size = v;
 			break;

@@ -145,20 +145,7 @@ static int wait_live(struct ht_aws *a, struct update *u, int64_t poll_ms, int64_
  * 0, or an exit code. */
 static int read_record(json_t **in)
 {
-	struct ht_jsonl_reader rd;
-	int got;
-
-	ht_jsonl_reader_init(&rd, stdin, "stdin", HT_RECORD_MAX);
-	got = ht_jsonl_read(&rd, in);
-	ht_jsonl_reader_release(&rd);
-	if (got <= 0) {
-		if (got == 0)
-			ht_error("stdin: expected an ht.pushed/1 record (or give --image-uri)");
-		return HT_EXIT_DATAERR;
-	}
-	if (ht_record_check_schema(*in, "ht.pushed/1", "stdin:1") < 0)
-		return HT_EXIT_DATAERR;
-	return 0;
+	return ht_record_read_one(stdin, "stdin", "ht.pushed/1", "(or give --image-uri)", in);
 }
 
 static int update(struct ht_config *cfg, struct update *u, int force, long timeout_s, int64_t poll_ms)

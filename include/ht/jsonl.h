@@ -44,6 +44,15 @@ int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out);
  */
 int ht_record_write(FILE *fp, json_t *rec, int flush);
 
+/*
+ * Reads the one record a tool takes on a stream (an ht.image/1 on stdin,
+ * say): the first record, which must have schema want. what_else names
+ * the alternative for the message when there is none ("or give IMAGE").
+ * Returns 0 with a new reference in *out, or an exit code after printing
+ * why (65 bad or missing record, 74 a read error).
+ */
+int ht_record_read_one(FILE *fp, const char *name, const char *want, const char *what_else, json_t **out);
+
 /* A new object {"schema": schema}. */
 json_t *ht_record_new(const char *schema);
 /*

@@ -120,5 +120,9 @@ int ht_starts_with(const char *s, const char *prefix);
 int ht_ends_with(const char *s, const char *suffix);
 /* Parses a whole decimal number in [min, max]; -1 when s is not one. */
 int ht_parse_long(const char *s, long min, long max, long *out);
+/* Parses a size in bytes: a whole number with an optional K, M or G suffix
+ * (powers of 1024, "KiB"/"KB"/"K" alike). Returns 0, or -1 when s is not
+ * one or is larger than 2^62. */
+int ht_parse_size(const char *s, int64_t *out);
 
 #endif

@@ -36,6 +36,15 @@ static void test_strings(void)
 	ok(ht_parse_long("101", 0, 100, &v) < 0, "parse_long: out of range");
 	ok(ht_parse_long("4x", 0, 100, &v) < 0, "parse_long: trailing junk");
 	ok(ht_parse_long("", 0, 100, &v) < 0, "parse_long: empty");
+	{
+		int64_t sz;
+
+		ok(ht_parse_size("10G", &sz) == 0 && sz == 10LL << 30, "parse_size: G");
+		ok(ht_parse_size("3KiB", &sz) == 0 && sz == 3072, "parse_size: KiB");
+		ok(ht_parse_size("512", &sz) == 0 && sz == 512, "parse_size: bytes");
+		ok(ht_parse_size("1.5G", &sz) < 0 && ht_parse_size("-1", &sz) < 0 && ht_parse_size("G", &sz) < 0 &&
+		   ht_parse_size("5X", &sz) < 0 && ht_parse_size("99999999999G", &sz) < 0, "parse_size: refusals");
+	}
 	p = ht_path_join("a/", "/b");
 	is_str(p, "a/b", "path_join: one slash");
 	free(p);

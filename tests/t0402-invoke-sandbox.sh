@@ -51,7 +51,7 @@ test_expect_success 'sandbox none: plain processes, a private TMPDIR, cwd the pr
   jq -r .output_tail out.jsonl >tail &&
   test_grep "^$TRASH/proj$" tail &&
   tmp=$(sed -n "s/^TMPDIR=//p" tail) && test -n "$tmp" &&
-  test_grep "^W=$tmp$" tail &&
+  test_grep "^W=$tmp$" tail && test_grep "^HOME=$tmp$" tail &&
   test ! -e "$tmp" && test ! -s err
 '
 

@@ -87,7 +87,10 @@ static char **test_env(json_t *run, const char *out_dir, const char *run_id, con
 	for (e = environ; *e; e++)
 		if (!env_overridden(*e, env))
 			v[i++] = ht_xstrdup(*e);
-	v[i++] = ht_xstrdup("HOME=/tmp");
+	/* HOME is the writable /tmp, as in Lambda; outside a sandbox the
+	 * provider gives the runner a private TMPDIR, which serves instead of
+	 * the machine's shared /tmp. */
+	v[i++] = ht_xasprintf("HOME=%s", getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp");
 	v[i++] = ht_xasprintf("HT_OUTPUT_DIR=%s", out_dir);
 	v[i++] = ht_xasprintf("HT_RUN_ID=%s", run_id);
 	v[i++] = ht_xasprintf("HT_TEST_ID=%s", test_id);

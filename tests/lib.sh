@@ -81,6 +81,8 @@ test_skip() {
 test_skip_all() {
   echo "1..0 # SKIP $1"
   _ht_skip_all=1
+  _ht_cleanup
+  cd / && rm -rf "$TRASH"
   exit 0
 }
 
@@ -133,11 +135,12 @@ test_grep() {
   echo "test_grep: no '$1' in $2:" >&2; sed 's/^/| /' "$2" >&2; return 1
 }
 
-# test_jq FILTER FILE: every record of FILE (JSON Lines) must satisfy FILTER
-# when FILE has one record; with -s, FILTER sees the array of all records.
+# test_jq FILTER FILE: FILE (JSON Lines) has at least one record and every
+# record satisfies FILTER (jq -e alone would judge only the last one); with
+# -s, FILTER sees the array of all records.
 test_jq() {
   if [ "$1" = -s ]; then shift; jq -e -s "$1" "$2" >/dev/null && return 0
-  else jq -e "$1" "$2" >/dev/null && return 0; fi
+  else jq -e -s "length > 0 and all(.[]; $1)" "$2" >/dev/null && return 0; fi
   echo "test_jq: '$1' is not true of $2:" >&2; head -c 4000 "$2" | sed 's/^/| /' >&2; return 1
 }
 

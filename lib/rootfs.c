@@ -85,48 +85,6 @@ static int entry_error(struct unpack *u, const char *code, const char *name, con
 
 /* --- file system helpers --------------------------------------------------- */
 
-/* rm -rf of name in the directory at, never following symlinks. Directories
- * without write permission are made writable first. */
-static int remove_at(int at, const char *name)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	int fd, ret = 0;
-
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if ((st.st_mode & S_IRWXU) != S_IRWXU)
-		(void)fchmod(fd, (st.st_mode & 07777) | S_IRWXU);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (remove_at(dirfd(d), de->d_name) < 0)
-			ret = -1;
-	}
-	closedir(d);
-	if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		ret = -1;
-	return ret;
-}
-
-/* Removes a whole tree by path, saying so when it cannot. */
-static int remove_path(const char *path)
-{
-	if (remove_at(AT_FDCWD, path) < 0)
-		return ht_error("cannot remove '%s': %s", path, strerror(errno));
-	return 0;
-}
 
 /*
  * Opens the directory at path (relative to the tree), resolving symlinks
@@ -316,7 +274,7 @@ static int clear_name(int dir, const char *base, int keep_dir)
 		return errno == ENOENT ? 0 : -1;
 	if (S_ISDIR(st.st_mode) && keep_dir)
 		return 1;
-	return remove_at(dir, base);
+	return ht_remove_at(dir, base);
 }
 
 static mode_t safe_mode(mode_t m, int dir)
@@ -432,7 +390,7 @@ static int whiteout_one(struct unpack *u, int dir, const char *parent, const cha
 	int written = json_object_get(u->seen, key) != NULL;
 
 	free(key);
-	if (!written && remove_at(dir, base) < 0)
+	if (!written && ht_remove_at(dir, base) < 0)
 		return entry_error(u, "io", name, "cannot remove '%s': %s", base, strerror(errno));
 	return 0;
 }
@@ -894,7 +852,7 @@ static void remove_stale(const char *cache_dir, const char *hex)
 	while ((de = readdir(d)))
 		if (stale_tmp(de->d_name, hex)) {
 			ht_debug("removing '%s/%s', left by an interrupted unpack", cache_dir, de->d_name);
-			(void)remove_at(dirfd(d), de->d_name);
+			(void)ht_remove_at(dirfd(d), de->d_name);
 		}
 	closedir(d);
 }
@@ -1028,19 +986,19 @@ int ht_rootfs_prepare_opts(struct ht_oci_store *s, const char *ref, const char *
 		remove_stale(cache_dir, hex);
 		if (lstat(final, &st) == 0) {
 			ht_warning("'%s' is incomplete; unpacking it again", final);
-			if (remove_path(final) < 0)
+			if (ht_remove_tree(final) < 0)
 				goto out;
 		}
 		tmp = ht_xasprintf("%s/.tmp-%s-%ld-%u", cache_dir, hex, (long)getpid(),
 				  __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 		if (unpack_all(s, &img, tmp, opts, r) < 0) {
-			(void)remove_at(AT_FDCWD, tmp);
+			(void)ht_remove_at(AT_FDCWD, tmp);
 			goto out;
 		}
 		if (rename(tmp, final) < 0) {
 			int e = errno;
 
-			(void)remove_at(AT_FDCWD, tmp);
+			(void)ht_remove_at(AT_FDCWD, tmp);
 			/* Someone else (whose lock file was replaced by a gc) won. */
 			if (!((e == EEXIST || e == ENOTEMPTY) && read_marker(final, r->digest, r))) {
 				ht_error("cannot rename '%s' to '%s': %s", tmp, final, strerror(e));
@@ -1159,7 +1117,7 @@ int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, l
 		}
 		gone = ht_xasprintf(".tmp-%s-%ld-gc%u", de->d_name, (long)getpid(),
 				   __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-		if (renameat(dirfd(d), de->d_name, dirfd(d), gone) < 0 || remove_at(dirfd(d), gone) < 0) {
+		if (renameat(dirfd(d), de->d_name, dirfd(d), gone) < 0 || ht_remove_at(dirfd(d), gone) < 0) {
 			ret = ht_error("cannot remove '%s/%s': %s", cache_dir, de->d_name, strerror(errno));
 		} else {
 			count++;

@@ -438,21 +438,24 @@ fail:
 	return -1;
 }
 
-static int remove_at(int at, const char *name)
+int ht_remove_at(int at, const char *name)
 {
 	struct stat st;
-	int fd;
-	DIR *d;
 	struct dirent *de;
-	int ret = 0;
+	DIR *d;
+	int fd, ret = 0;
 
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(at, name, 0);
+		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -1 : 0;
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/* A directory without write permission (an unpacked image has some)
+	 * is made writable first, or its entries could not go. */
+	if ((st.st_mode & S_IRWXU) != S_IRWXU)
+		(void)fchmod(fd, (st.st_mode & 07777) | S_IRWXU);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -461,11 +464,11 @@ static int remove_at(int at, const char *name)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (remove_at(dirfd(d), de->d_name) < 0)
+		if (ht_remove_at(dirfd(d), de->d_name) < 0)
 			ret = -1;
 	}
 	closedir(d);
-	if (unlinkat(at, name, AT_REMOVEDIR) < 0)
+	if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		ret = -1;
 	return ret;
 }
@@ -474,7 +477,7 @@ int ht_remove_tree(const char *path)
 {
 	if (!*path || !strcmp(path, "/"))
 		return ht_error("refusing to remove '%s'", path);
-	if (remove_at(AT_FDCWD, path) < 0)
+	if (ht_remove_at(AT_FDCWD, path) < 0)
 		return ht_error("cannot remove '%s': %s", path, strerror(errno));
 	return 0;
 }

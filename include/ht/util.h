@@ -87,6 +87,10 @@ void ht_atomic_abort(struct ht_atomic_file *af);
 int ht_mkdir_p(const char *path, mode_t mode);
 /* rm -rf; refuses "" and "/". */
 int ht_remove_tree(const char *path);
+/* rm -rf of name in the directory at (AT_FDCWD or a descriptor), never
+ * following a symlink; directories without write permission are made
+ * writable first. Returns 0, or -1 with errno set (no message). */
+int ht_remove_at(int at, const char *name);
 /* Reads a whole file into *out (new, NUL-terminated), at most max bytes (0
  * for no limit). Returns 0, or -1 with errno set (EFBIG when too large). */
 int ht_read_file(const char *path, size_t max, char **out, size_t *len);

@@ -194,6 +194,30 @@ long ht_json_locate(const char *text, size_t len, const struct ht_json_step *pat
 	return s.pos < s.len ? (long)s.pos : -1;
 }
 
+/*
+ * Parses "[N]" at *pp (just past the key it follows, if any) into a step,
+ * NUL-terminating that key by writing over the '['. Moves *pp past the
+ * index and a following '.'. Returns 0, or -1 when it is not an index.
+ */
+static int parse_index(char **pp, struct ht_json_step *step)
+{
+	char *br = *pp, *end;
+	long idx = strtol(br + 1, &end, 10);
+
+	if (end == br + 1 || *end != ']' || idx < 0)
+		return -1;
+	*br = '\0';
+	step->key = NULL;
+	step->index = idx;
+	end++;
+	if (*end == '.')
+		end++;
+	else if (*end && *end != '[')
+		return -1;
+	*pp = end;
+	return 0;
+}
+
 int ht_json_path_parse(const char *path, char *buf, size_t size,
 		       struct ht_json_step *steps, int max)
 {
@@ -205,23 +229,13 @@ int ht_json_path_parse(const char *path, char *buf, size_t size,
 		return -1;
 	memcpy(buf, path, plen + 1);
 	while (*p) {
+		if (n >= max)
+			return -1;
 		if (*p == '[') {
-			char *end;
-			long idx = strtol(p + 1, &end, 10);
-
-			if (end == p + 1 || *end != ']' || idx < 0 || n >= max)
-				return -1;
-			steps[n].key = NULL;
-			steps[n++].index = idx;
-			p = end + 1;
-			if (*p == '.')
-				p++;
-			else if (*p && *p != '[')
+			if (parse_index(&p, &steps[n++]) < 0)
 				return -1;
 			continue;
 		}
-		if (n >= max)
-			return -1;
 		steps[n].key = p;
 		steps[n++].index = 0;
 		p += strcspn(p, ".[");
@@ -232,21 +246,7 @@ int ht_json_path_parse(const char *path, char *buf, size_t size,
 			if (!*p)
 				return -1;
 		} else if (*p == '[') {
-			/* Terminate the key without losing the bracket: move on
-			 * by hand. */
-			char *br = p;
-			char *end;
-			long idx = strtol(br + 1, &end, 10);
-
-			if (end == br + 1 || *end != ']' || idx < 0 || n >= max)
-				return -1;
-			*br = '\0';
-			steps[n].key = NULL;
-			steps[n++].index = idx;
-			p = end + 1;
-			if (*p == '.')
-				p++;
-			else if (*p && *p != '[')
+			if (n >= max || parse_index(&p, &steps[n++]) < 0)
 				return -1;
 		}
 	}

@@ -197,3 +197,15 @@ process_gone() {
   echo "process_gone: process $1 still runs ($_st)" >&2
   return 1
 }
+
+# need_busybox_sandbox: skips the file unless umoci, a working bwrap and a
+# static busybox (Debian busybox-static) are here; sets BUSYBOX to it.
+need_busybox_sandbox() {
+  have umoci && have bwrap || test_skip_all 'umoci and bwrap are needed'
+  BUSYBOX=
+  for _b in /bin/busybox /usr/bin/busybox; do
+    if [ -x "$_b" ] && ! ldd "$_b" >/dev/null 2>&1; then BUSYBOX=$_b; break; fi
+  done
+  [ -n "$BUSYBOX" ] || test_skip_all 'a static busybox is needed (Debian busybox-static)'
+  bwrap --ro-bind / / --unshare-pid true 2>/dev/null || test_skip_all 'bwrap cannot make a sandbox here'
+}

@@ -4,13 +4,8 @@
 # inside bwrap with the image as the root.
 . "$HT_SRC/tests/lib.sh"
 
-have umoci && have bwrap || test_skip_all 'umoci and bwrap are needed'
-BUSYBOX=
-for b in /bin/busybox /usr/bin/busybox; do
-	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX=$b; break; fi
-done
-[ -n "$BUSYBOX" ] || test_skip_all 'a static busybox is needed (Debian busybox-static)'
-bwrap --ro-bind / / --unshare-all true 2>/dev/null || test_skip_all 'bwrap cannot make a sandbox here'
+need_busybox_sandbox
+bwrap --ro-bind / / --unshare-all true 2>/dev/null || test_skip_all 'bwrap --unshare-all cannot make a sandbox here'
 
 RUNNER=$HT_BIN/ht-runner
 [ -x "$RUNNER" ] || RUNNER=$HT_BIN/ht-doctor

@@ -6,13 +6,7 @@
 # second run reuses the unpacked root; host mode still runs the same project.
 . "$HT_SRC/tests/lib.sh"
 
-have umoci && have bwrap || test_skip_all 'umoci and bwrap are needed'
-BUSYBOX=
-for b in /bin/busybox /usr/bin/busybox; do
-	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX=$b; break; fi
-done
-[ -n "$BUSYBOX" ] || test_skip_all 'a static busybox is needed (Debian busybox-static)'
-bwrap --ro-bind / / --unshare-pid true 2>/dev/null || test_skip_all 'bwrap cannot make a sandbox here'
+need_busybox_sandbox
 [ -x "$HT_BIN/ht-runner" ] || test_skip_all 'ht-runner is not built'
 
 # The base: busybox and a file only the image has, an Env of its own.

@@ -54,7 +54,7 @@ WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-pro
              -Wpointer-arith -Wcast-align -Wwrite-strings -Wvla -Wnull-dereference \
              -Wundef -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(if $(filter 1,$(WERROR)),-Werror) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -I. $(WARN) $(if $(filter 1,$(WERROR)),-Werror) \
              $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS)) \
              -DHT_VERSION='"$(VERSION)"' -MMD -MP $(DEP_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS)) $(LDFLAGS)
@@ -68,7 +68,7 @@ endif
 
 # Sources are found, not listed: a new file in lib/ or providers/ joins libht,
 # a new tools/ht-foo.c becomes bin/ht-foo, a new tests/unit/test-foo.c a test.
-LIB_SRC    := $(sort $(wildcard lib/*.c providers/*.c providers/*/*.c))
+LIB_SRC    := $(sort $(wildcard lib/*.c providers/*.c providers/*/*.c runners/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 LIBHT      := $(O)/libht.a
 TOOL_SRC   := $(sort $(wildcard tools/ht-*.c))

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ht/aws.h"
+#include "providers/aws/aws.h"
 #include "ht/bucket.h"
 #include "ht/diag.h"
 #include "ht/util.h"

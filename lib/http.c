@@ -16,7 +16,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
-#include "ht/aws.h"
+#include "providers/aws/aws.h"
 #include "ht/diag.h"
 #include "ht/http.h"
 

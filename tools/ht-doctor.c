@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
-#include "ht/aws-deploy.h"
+#include "providers/aws/deploy.h"
 #include "ht/config.h"
-#include "ht/ecr.h"
+#include "providers/aws/ecr.h"
 #include "ht/imageref.h"
 
 static const struct ht_tool tool = {

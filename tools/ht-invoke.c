@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
-#include "ht/aws.h"
+#include "providers/aws/aws.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 

@@ -8,7 +8,7 @@
 
 #include "ht/ht.h"
 #include "ht/config.h"
-#include "ht/ecr.h"
+#include "providers/aws/ecr.h"
 #include "ht/imageref.h"
 #include "ht/oci.h"
 #include "ht/registry.h"

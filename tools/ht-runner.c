@@ -17,7 +17,7 @@
 #include "ht/bucket.h"
 #include "ht/ht.h"
 #include "ht/runner.h"
-#include "ht/runtime.h"
+#include "providers/aws/runtime.h"
 
 #define EVENT_MAX (8u * 1024 * 1024)
 #define TAIL_MAX 4096

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ht/ht.h"
-#include "ht/aws-deploy.h"
+#include "providers/aws/deploy.h"
 #include "ht/config.h"
 
 static const struct ht_tool tool = {

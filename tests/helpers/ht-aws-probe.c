@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ht/aws.h"
+#include "providers/aws/aws.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/http.h"

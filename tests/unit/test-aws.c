@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ht/aws.h"
+#include "providers/aws/aws.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "tap.h"

@@ -4,9 +4,9 @@
  */
 #include <stdlib.h>
 
-#include "ht/aws-deploy.h"
+#include "providers/aws/deploy.h"
 #include "ht/bucket.h"
-#include "ht/ecr.h"
+#include "providers/aws/ecr.h"
 #include "tap.h"
 
 static void host(const char *h, int want, const char *account, const char *region)

@@ -40,7 +40,7 @@
 #include "ht/provider.h"
 #include "ht/util.h"
 
-#include "local-image.h"
+#include "providers/local/image.h"
 
 /* The largest response a runner may post, as in Lambda. */
 #define MAX_BODY (6 * 1024 * 1024)

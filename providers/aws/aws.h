@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "http.h"
-#include "util.h"
+#include "ht/http.h"
+#include "ht/util.h"
 
 /* --- INI files (~/.aws/config, ~/.aws/credentials) ----------------------- */
 

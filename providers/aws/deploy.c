@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "ht/aws-deploy.h"
+#include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/util.h"

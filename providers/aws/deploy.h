@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "aws.h"
+#include "providers/aws/aws.h"
 
 struct ht_config;
 

@@ -10,7 +10,7 @@
 
 #include "ht/diag.h"
 #include "ht/http.h"
-#include "ht/runtime.h"
+#include "providers/aws/runtime.h"
 #include "ht/util.h"
 
 /* How long to keep knocking on a refused port before deciding the API is

@@ -12,10 +12,10 @@
 
 #include <jansson.h>
 
-#include "ht/aws-deploy.h"
+#include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
-#include "ht/ecr.h"
+#include "providers/aws/ecr.h"
 #include "ht/exit.h"
 #include "ht/jsonl.h"
 #include "ht/util.h"

@@ -31,8 +31,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "ht/aws.h"
-#include "ht/aws-deploy.h"
+#include "providers/aws/aws.h"
+#include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"

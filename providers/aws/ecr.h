@@ -11,7 +11,7 @@
 #ifndef HT_ECR_H
 #define HT_ECR_H
 
-#include "aws.h"
+#include "providers/aws/aws.h"
 
 /*
  * 1 when host ("host[:port]") is an ECR registry:

@@ -31,7 +31,7 @@
 #include "ht/oci.h"
 #include "ht/rootfs.h"
 
-#include "local-image.h"
+#include "providers/local/image.h"
 
 void local_image_init(struct local_image *im)
 {

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "ht/aws.h"
+#include "providers/aws/aws.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/util.h"

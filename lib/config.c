@@ -1,7 +1,9 @@
 /*
  * config.c: hypertest.json, its schema, and the HT_* and --set overrides.
  *
- * One table, ht_config_keys[], says everything about a key: its type,
+ * Key tables say everything about a key: libht's own (core_keys[]) and
+ * one per plugin (struct ht_config_schema, listed by the plugin tables
+ * outside lib/), each row its type,
  * default, range or choices, where it lands in struct ht_config, and its
  * sentence in the docs. Loading goes: read and parse the file (jansson
  * reports syntax errors with their position), walk it against the table
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,13 +38,14 @@
 /* At most this many steps in a key path (sections nest two deep). */
 #define MAX_STEPS 8
 
-const struct ht_config_key ht_config_keys[] = {
-	{ "provider", HT_CT_ENUM, "local", NULL, 0, 0, "local|aws", 1, OFF(provider),
-	  "Where tests run: `local` (sandboxes on this machine) or `aws` (Lambda, S3, ECR)." },
-	{ "dir", HT_CT_STRING, ".hypertest", NULL, 0, 0, NULL, 1, OFF(state_dir),
+/* libht's own keys; each plugin adds its own through its schema. */
+static const struct ht_config_key core_keys[] = {
+	{ "provider", HT_CT_ENUM, "local", NULL, 0, 0, NULL, 1, OFF(provider),
+	  "Where tests run: the provider's name (each provider's section below)." },
+	{ "dir", HT_CT_STRING, HT_STATE_DIR_DEFAULT, NULL, 0, 0, NULL, 1, OFF(state_dir),
 	  "The state directory (plans, results, the local image store and bucket), relative to the project root." },
-	{ "concurrency", HT_CT_INT, NULL, "the number of online CPUs on `local`, 50 on `aws`",
-	  1, 10000, NULL, 0, OFF(concurrency), "How many tests run at the same time." },
+	{ "concurrency", HT_CT_INT, NULL, NULL, 1, 10000, NULL, 0, OFF(concurrency),
+	  "How many tests run at the same time." },
 	{ "timeout_s", HT_CT_INT, "300", NULL, 1, 900, NULL, 0, OFF(timeout_s),
 	  "Seconds one test may take before it is stopped (Lambda's own limit is 900)." },
 	{ "retries", HT_CT_INT, "0", NULL, 0, 10, NULL, 0, OFF(retries),
@@ -51,22 +55,8 @@ const struct ht_config_key ht_config_keys[] = {
 	{ "flaky_fails", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(flaky_fails),
 	  "Whether a flaky test makes the run fail." },
 	SECTION("runner", "The test-runner plugin: how tests are listed, run and judged."),
-	{ "runner.name", HT_CT_ENUM, "command", NULL, 0, 0, "command", 1, OFF(runner.name),
+	{ "runner.name", HT_CT_ENUM, "command", NULL, 0, 0, NULL, 1, OFF(runner.name),
 	  "The plugin; `command` runs any framework through a command template." },
-	{ "runner.tests", HT_CT_STRLIST, NULL, NULL, 0, 0, NULL, 1, OFF(runner.tests),
-	  "Globs, relative to the project root, whose files are the tests (`[\"tests/*.sh\"]`)." },
-	{ "runner.list", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(runner.list),
-	  "Instead of `tests`: a command that prints one test name per line." },
-	{ "runner.run", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(runner.run),
-	  "The command that runs one test, with placeholders `{file}`, `{name}`, `{id}`, `{out}`." },
-	{ "runner.shell", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(runner.shell),
-	  "Run `run` through `/bin/sh -c` (placeholder values are quoted) instead of splitting it into words." },
-	{ "runner.outcome", HT_CT_ENUM, "exit", NULL, 0, 0, "exit|tap|junit", 1, OFF(runner.outcome),
-	  "How a test's result is read: its exit code, its TAP output, or a JUnit XML file." },
-	{ "runner.junit", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(runner.junit),
-	  "With `outcome` `junit`: the path of the JUnit XML file the test writes (placeholders allowed)." },
-	{ "runner.artifacts", HT_CT_STRING, "{out}", NULL, 0, 0, NULL, 1, OFF(runner.artifacts),
-	  "The directory whose files are kept as the test's artifacts." },
 	{ "runner.env", HT_CT_STRMAP, "{}", NULL, 0, 0, NULL, 0, OFF(runner.env),
 	  "Environment variables for every test: an object of strings." },
 	SECTION("image", "The container image the tests run in."),
@@ -76,48 +66,103 @@ const struct ht_config_key ht_config_keys[] = {
 	  "The repository the built image is pushed to." },
 	{ "image.store", HT_CT_STRING, NULL, "`<dir>/oci`", 0, 0, NULL, 1, OFF(image.store),
 	  "The local OCI image layout, relative to the project root." },
-	SECTION("aws", "The `aws` provider. Credentials are never set here."),
-	{ "aws.region", HT_CT_STRING, NULL, "from `AWS_REGION` or the profile", 0, 0, NULL, 1, OFF(aws.region),
-	  "The AWS region." },
-	{ "aws.function", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.function),
-	  "The Lambda function that runs the tests." },
-	{ "aws.bucket", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.bucket),
-	  "The S3 bucket for results and artifacts." },
-	{ "aws.profile", HT_CT_STRING, NULL, "from `AWS_PROFILE`", 0, 0, NULL, 1, OFF(aws.profile),
-	  "The profile of the shared AWS config and credentials files." },
-	{ "aws.endpoint", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.endpoint),
-	  "One endpoint URL for every service (a local stand-in, say)." },
-	{ "aws.insecure", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(aws.insecure),
-	  "Skip TLS verification for the endpoints configured here (aws.endpoint, aws.endpoints.*) and only those: for a stand-in with a self-signed certificate. AWS's own endpoints are always verified." },
-	{ "aws.update_timeout_s", HT_CT_INT, "600", NULL, 1, 86400, NULL, 0, OFF(aws.update_timeout_s),
-	  "Seconds ht-update waits for Lambda to finish an update before it gives up (exit 75)." },
-	{ "aws.ecr", HT_CT_ENUM, "auto", NULL, 0, 0, "auto|always|never", 1, OFF(aws.ecr),
-	  "When ht-pull and ht-push log in with ECR's GetAuthorizationToken: `auto` for ECR host names, `always` (a stand-in registry), `never`." },
-	{ "aws.create_repository", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(aws.create_repository),
-	  "Whether ht-push creates a missing ECR repository instead of failing." },
-	{ "aws.ecr_cache", HT_CT_BOOL, "true", NULL, 0, 0, NULL, 0, OFF(aws.ecr_cache),
-	  "Whether ECR tokens are kept (0600) under `<dir>` until shortly before they expire, for the next ht-pull and ht-push." },
-	SECTION("aws.endpoints", "Endpoint URLs per service; each wins over `aws.endpoint`."),
-	{ "aws.endpoints.lambda", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.endpoint_lambda),
-	  "The Lambda endpoint URL." },
-	{ "aws.endpoints.s3", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.endpoint_s3),
-	  "The S3 endpoint URL." },
-	{ "aws.endpoints.ecr", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(aws.endpoint_ecr),
-	  "The ECR endpoint URL." },
-	SECTION("local", "The `local` provider."),
-	{ "local.root", HT_CT_ENUM, "host", NULL, 0, 0, "host|image", 1, OFF(local.root),
-	  "The sandbox's root file system: the host's, read-only, or the image's." },
-	{ "local.sandbox", HT_CT_ENUM, "auto", NULL, 0, 0, "auto|bwrap|none", 1, OFF(local.sandbox),
-	  "`bwrap` (bubblewrap, required), `none` (plain processes), or `auto` (bwrap when it can run)." },
-	{ "local.bucket", HT_CT_STRING, NULL, "`<dir>/bucket`", 0, 0, NULL, 1, OFF(local.bucket),
-	  "The directory that plays the bucket, relative to the project root." },
-	{ "local.memory_mb", HT_CT_INT, "0", NULL, 0, 1048576, NULL, 0, OFF(local.memory_mb),
-	  "Memory limit of one sandbox in MiB; 0 for none." },
-	{ "local.image", HT_CT_STRING, NULL, "ht-build's default tag: `image.repository` with its tag (or `:latest`), else `latest`",
-	  0, 0, NULL, 1, OFF(local.image),
-	  "With `root` `image`: the image of `image.store` to run, a tag or a `sha256:` digest." },
 	{ NULL, HT_CT_SECTION, NULL, NULL, 0, 0, NULL, 0, 0, NULL }
 };
+
+/*
+ * All keys: libht's, then each plugin's, built once. slot is -1 for
+ * libht's own keys (stored in struct ht_config) and the schema's slot
+ * otherwise; a path a plugin shares with an earlier one is listed once
+ * (validation) but stored by every schema that has it (stores[]).
+ */
+struct key_entry {
+	struct ht_config_key k;  /* a copy, with computed choices and docs */
+	int slot;
+};
+static struct key_entry *all_keys;
+static size_t n_keys;
+static const struct ht_config_schema *schemas[HT_CONFIG_MAX_SCHEMAS];
+static size_t n_schemas;
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+/* The names of the schemas chosen by select, joined by sep; with
+ * with_doc, "DOC on `NAME`" for each that has a concurrency_doc. New
+ * string. */
+static char *schema_names(const char *select, const char *sep, int with_doc)
+{
+	struct ht_buf b;
+	size_t i;
+
+	ht_buf_init(&b, 0);
+	for (i = 0; i < n_schemas; i++) {
+		if (strcmp(schemas[i]->select, select) != 0)
+			continue;
+		if (b.len)
+			ht_buf_addstr(&b, sep);
+		if (with_doc && schemas[i]->concurrency_doc)
+			ht_buf_addf(&b, "%s on `%s`", schemas[i]->concurrency_doc, schemas[i]->name);
+		else if (!with_doc)
+			ht_buf_addstr(&b, schemas[i]->name);
+	}
+	return ht_buf_detach(&b);
+}
+
+static void add_schema(const struct ht_config_schema *s)
+{
+	if (n_schemas == HT_CONFIG_MAX_SCHEMAS) {
+		fprintf(stderr, "libht: more than %d plugin schemas\n", HT_CONFIG_MAX_SCHEMAS);
+		abort();
+	}
+	schemas[n_schemas++] = s;
+}
+
+static void add_key(const struct ht_config_key *k, int slot)
+{
+	size_t i;
+
+	for (i = 0; i < n_keys; i++)
+		if (strcmp(all_keys[i].k.path, k->path) == 0)
+			return;
+	all_keys = ht_xrealloc(all_keys, (n_keys + 1) * sizeof(*all_keys));
+	all_keys[n_keys].k = *k;
+	all_keys[n_keys].slot = slot;
+	n_keys++;
+}
+
+static void build_keys(void)
+{
+	const struct ht_config_key *k;
+	size_t i;
+
+	for (i = 0; ht_provider_schemas[i]; i++)
+		add_schema(ht_provider_schemas[i]);
+	for (i = 0; ht_runner_schemas[i]; i++)
+		add_schema(ht_runner_schemas[i]);
+	for (k = core_keys; k->path; k++)
+		add_key(k, -1);
+	for (i = 0; i < n_schemas; i++)
+		for (k = schemas[i]->keys; k && k->path; k++)
+			add_key(k, (int)i);
+	for (i = 0; i < n_keys; i++) {
+		struct ht_config_key *e = &all_keys[i].k;
+
+		if (e->type == HT_CT_ENUM && !e->choices)
+			e->choices = schema_names(e->path, "|", 0);
+		if (strcmp(e->path, "concurrency") == 0 && !e->dflt_doc)
+			e->dflt_doc = schema_names("provider", ", ", 1);
+	}
+}
+
+static void keys_init(void)
+{
+	pthread_once(&keys_once, build_keys);
+}
+
+const struct ht_config_key *ht_config_key_at(size_t i)
+{
+	keys_init();
+	return i < n_keys ? &all_keys[i].k : NULL;
+}
 
 /* Key names that are credentials, compared without case and without an
  * "aws_" prefix, wherever they appear. */
@@ -133,11 +178,54 @@ static const char credentials_advice[] =
 
 const struct ht_config_key *ht_config_key_find(const char *path)
 {
-	const struct ht_config_key *k;
+	size_t i;
 
-	for (k = ht_config_keys; k->path; k++)
-		if (strcmp(k->path, path) == 0)
-			return k;
+	keys_init();
+	for (i = 0; i < n_keys; i++)
+		if (strcmp(all_keys[i].k.path, path) == 0)
+			return &all_keys[i].k;
+	return NULL;
+}
+
+/* Calls fn for every key of every table with the settings block it is
+ * stored in (c itself for libht's keys), sections excluded. */
+static void each_stored(struct ht_config *c, void (*fn)(struct ht_config *c, const struct ht_config_key *k,
+							   char *base, void *ud), void *ud)
+{
+	const struct ht_config_key *k;
+	size_t i;
+
+	for (k = core_keys; k->path; k++)
+		if (k->type != HT_CT_SECTION)
+			fn(c, k, (char *)c, ud);
+	for (i = 0; i < n_schemas; i++)
+		for (k = schemas[i]->keys; k && k->path; k++)
+			if (k->type != HT_CT_SECTION && c->ext[i])
+				fn(c, k, c->ext[i], ud);
+}
+
+const void *ht_config_settings(const struct ht_config *c, const struct ht_config_schema *s)
+{
+	static const union { long double ld; void *p; long long ll; char pad[1024]; } zero;
+	size_t i;
+
+	keys_init();
+	for (i = 0; i < n_schemas; i++)
+		if (schemas[i] == s && c->ext[i])
+			return c->ext[i];
+	return &zero;
+}
+
+const struct ht_config_schema *ht_config_selected(const struct ht_config *c, const char *select)
+{
+	const char *name = strcmp(select, "provider") == 0 ? c->provider :
+			   strcmp(select, "runner.name") == 0 ? c->runner.name : NULL;
+	size_t i;
+
+	keys_init();
+	for (i = 0; name && i < n_schemas; i++)
+		if (strcmp(schemas[i]->select, select) == 0 && strcmp(schemas[i]->name, name) == 0)
+			return schemas[i];
 	return NULL;
 }
 
@@ -238,7 +326,9 @@ static const char *suggest(const char *parent, const char *name)
 	if (limit < 2)
 		limit = strlen(name) <= 3 ? 1 : 2;
 	for (pass = 0; pass < 2; pass++) {
-		for (k = ht_config_keys; k->path; k++) {
+		size_t i;
+
+		for (i = 0; (k = ht_config_key_at(i)); i++) {
 			int d;
 
 			if (in_section(k->path, parent) == (pass == 1))
@@ -675,8 +765,9 @@ static void override(struct load *L, const struct ht_config_key *k, const char *
 static void load_env(struct load *L)
 {
 	const struct ht_config_key *k;
+	size_t i;
 
-	for (k = ht_config_keys; k->path; k++) {
+	for (i = 0; (k = ht_config_key_at(i)); i++) {
 		char name[128];
 		const char *val;
 
@@ -757,32 +848,44 @@ static void set_path(json_t *obj, const char *path, json_t *v)
 	json_object_set_new(obj, p, v);
 }
 
-/* The value of a key with a computed default, as a new reference. */
+/* The value of a key with a computed default, as a new reference: the
+ * provider's concurrency, image.store, or what a plugin computes. */
 static json_t *computed_default(const struct ht_config_key *k, json_t *vals)
 {
 	const char *dir = json_string_value(json_object_get(vals, "dir"));
 	const char *provider = json_string_value(json_object_get(vals, "provider"));
+	size_t i;
 
 	if (!dir)
-		dir = ".hypertest";
+		dir = HT_STATE_DIR_DEFAULT;
+	if (!provider)
+		provider = "local";
 	if (strcmp(k->path, "concurrency") == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		long n = 0;
 
-		if (provider && strcmp(provider, "aws") == 0)
-			return json_integer(50);
+		for (i = 0; i < n_schemas; i++)
+			if (strcmp(schemas[i]->select, "provider") == 0 && strcmp(schemas[i]->name, provider) == 0)
+				n = schemas[i]->concurrency;
+		if (n <= 0)
+			n = sysconf(_SC_NPROCESSORS_ONLN);
 		return json_integer(n < 1 ? 1 : n > k->max ? k->max : n);
 	}
 	if (strcmp(k->path, "image.store") == 0)
 		return json_sprintf("%s/oci", dir);
-	if (strcmp(k->path, "local.bucket") == 0)
-		return json_sprintf("%s/bucket", dir);
+	for (i = 0; i < n_schemas; i++) {
+		json_t *v = schemas[i]->dflt ? schemas[i]->dflt(k->path, dir, vals) : NULL;
+
+		if (v)
+			return v;
+	}
 	return NULL;
 }
 
-/* Stores v (borrowed, may be NULL) into the struct field of k. */
-static void store(struct ht_config *c, const struct ht_config_key *k, json_t *v)
+/* Stores v (borrowed, may be NULL) into the field of k in base (struct
+ * ht_config or a plugin's settings). */
+static void store(const struct ht_config_key *k, char *base, json_t *v)
 {
-	char *field = (char *)c + k->off;
+	char *field = base + k->off;
 
 	if (!v || json_is_null(v))
 		return;
@@ -821,32 +924,51 @@ static void store(struct ht_config *c, const struct ht_config_key *k, json_t *v)
 	}
 }
 
-/* Fills the struct and c->json from the values and the defaults. */
+/* The value of a key: set, its default, or computed; new reference or NULL. */
+static json_t *value_of(const struct ht_config_key *k, json_t *vals)
+{
+	json_t *v = json_object_get(vals, k->path);
+
+	if (v)
+		return json_incref(v);
+	if (k->dflt) {
+		struct verr e;
+
+		return parse_text(k, k->dflt, &e);
+	}
+	return computed_default(k, vals);
+}
+
+static void store_one(struct ht_config *c, const struct ht_config_key *k, char *base, void *vals)
+{
+	json_t *v = value_of(k, vals);
+
+	store(k, base, v);
+	json_decref(v);
+}
+
+/* Fills the struct, each plugin's settings and c->json from the values
+ * and the defaults. */
 static void fill(struct load *L)
 {
 	struct ht_config *c = L->c;
 	const struct ht_config_key *k;
+	size_t i;
 
+	for (i = 0; i < n_schemas; i++)
+		c->ext[i] = ht_xcalloc(1, schemas[i]->size ? schemas[i]->size : 1);
+	each_stored(c, store_one, L->vals);
 	c->json = json_object();
-	for (k = ht_config_keys; k->path; k++) {
-		json_t *v;
-
+	for (i = 0; (k = ht_config_key_at(i)); i++) {
 		if (k->type == HT_CT_SECTION) {
 			set_path(c->json, k->path, json_object());
 			continue;
 		}
-		v = json_object_get(L->vals, k->path);
-		if (v) {
-			json_incref(v);
-		} else if (k->dflt) {
-			struct verr e;
+		{
+			json_t *v = value_of(k, L->vals);
 
-			v = parse_text(k, k->dflt, &e);
-		} else {
-			v = computed_default(k, L->vals);
+			set_path(c->json, k->path, v ? v : json_null());
 		}
-		store(c, k, v);
-		set_path(c->json, k->path, v ? v : json_null());
 	}
 }
 
@@ -870,6 +992,7 @@ int ht_config_load(struct ht_config *c, const char *path, const char *const *set
 	struct load L = { c, json_object(), 0 };
 	int i;
 
+	keys_init();
 	memset(c, 0, sizeof(*c));
 	L.c = c;
 	c->origin = json_object();
@@ -924,24 +1047,30 @@ void ht_config_load_or_die(struct ht_config *c)
 	}
 }
 
+static void release_one(struct ht_config *c, const struct ht_config_key *k, char *base, void *ud)
+{
+	char *field = base + k->off;
+
+	if (k->type == HT_CT_STRING || k->type == HT_CT_ENUM) {
+		free(*(char **)(void *)field);
+	} else if (k->type == HT_CT_STRLIST || k->type == HT_CT_STRMAP) {
+		struct ht_strlist *l = (struct ht_strlist *)(void *)field;
+		int i;
+
+		for (i = 0; l->v && i < l->n; i++)
+			free(l->v[i]);
+		free(l->v);
+	}
+}
+
 void ht_config_release(struct ht_config *c)
 {
-	const struct ht_config_key *k;
+	size_t i;
 
-	for (k = ht_config_keys; k->path; k++) {
-		char *field = (char *)c + k->off;
-
-		if (k->type == HT_CT_STRING || k->type == HT_CT_ENUM) {
-			free(*(char **)(void *)field);
-		} else if (k->type == HT_CT_STRLIST || k->type == HT_CT_STRMAP) {
-			struct ht_strlist *l = (struct ht_strlist *)(void *)field;
-			int i;
-
-			for (i = 0; l->v && i < l->n; i++)
-				free(l->v[i]);
-			free(l->v);
-		}
-	}
+	keys_init();
+	each_stored(c, release_one, NULL);
+	for (i = 0; i < HT_CONFIG_MAX_SCHEMAS; i++)
+		free(c->ext[i]);
 	free(c->path);
 	free(c->root);
 	free(c->text);
@@ -962,7 +1091,7 @@ char *ht_config_path(const struct ht_config *c, const char *p)
 
 char *ht_config_state_path(const struct ht_config *c, const char *name)
 {
-	char *dir = ht_config_path(c, c->state_dir ? c->state_dir : ".hypertest");
+	char *dir = ht_config_path(c, c->state_dir ? c->state_dir : HT_STATE_DIR_DEFAULT);
 	char *p = ht_path_join(dir, name);
 
 	free(dir);
@@ -1026,7 +1155,7 @@ int ht_config_error(const struct ht_config *c, const char *key, const char *fmt,
 	return ht_error("%s: %s", key, msg);
 }
 
-static int is_set(const struct ht_config *c, const char *path)
+int ht_config_is_set(const struct ht_config *c, const char *path)
 {
 	json_t *v = effective(c, path);
 
@@ -1041,8 +1170,7 @@ static int is_set(const struct ht_config *c, const char *path)
 	return 1;
 }
 
-/* Prints that key (alone or as one of alternatives) is missing. */
-static int missing(const struct ht_config *c, const char *key, const char *also)
+int ht_config_missing(const struct ht_config *c, const char *key, const char *also)
 {
 	char env[128];
 	char place[PATH_MAX + 32] = "";
@@ -1072,25 +1200,16 @@ int ht_config_require(const struct ht_config *c, const char *what)
 	int rc = 0;
 
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		if (strcmp(tok, "runner") == 0) {
-			if (!is_set(c, "runner.run"))
-				rc = missing(c, "runner.run", "");
-			if (!is_set(c, "runner.tests") && !is_set(c, "runner.list"))
-				rc = missing(c, "runner.tests", " (nor runner.list)");
-			else if (is_set(c, "runner.tests") && is_set(c, "runner.list"))
-				rc = ht_config_error(c, "runner.list",
-						     "runner.tests is set too; set one of them, not both");
-		} else if (strcmp(tok, "provider") == 0) {
-			if (c->provider && strcmp(c->provider, "aws") == 0) {
-				if (!is_set(c, "aws.function"))
-					rc = missing(c, "aws.function", " (provider aws)");
-				if (!is_set(c, "aws.bucket"))
-					rc = missing(c, "aws.bucket", " (provider aws)");
-			}
+		if (strcmp(tok, "runner") == 0 || strcmp(tok, "provider") == 0) {
+			const char *select = tok[0] == 'r' ? "runner.name" : "provider";
+			const struct ht_config_schema *sc = ht_config_selected(c, select);
+
+			if (sc && sc->require && sc->require(c) < 0)
+				rc = -1;
 		} else if (!ht_config_key_find(tok)) {
 			rc = ht_error("ht_config_require: no key '%s' (a bug)", tok);
-		} else if (!is_set(c, tok)) {
-			rc = missing(c, tok, "");
+		} else if (!ht_config_is_set(c, tok)) {
+			rc = ht_config_missing(c, tok, "");
 		}
 	}
 	free(copy);

@@ -1,10 +1,18 @@
 /*
- * provider.c: the table of built-in cloud providers, looked up by name.
+ * provider.c: the table of built-in cloud providers, looked up by name,
+ * their configuration schemas for libht's config loader, and the helpers
+ * their ht-doctor checks share.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ht/config.h"
 #include "ht/provider.h"
+#include "ht/util.h"
+#include "providers/aws/settings.h"
+#include "providers/local/settings.h"
 
 static const struct ht_provider_ops *const providers[] = {
 	&ht_provider_local,
@@ -24,9 +32,49 @@ const struct ht_provider_ops *ht_provider_find(const char *name)
 	return NULL;
 }
 
+const struct ht_config_schema *const ht_provider_schemas[] = {
+	&ht_local_schema,
+	&ht_aws_schema,
+	NULL,
+};
+
 const char *ht_provider_names(void)
 {
 	return "local, aws";
+}
+
+void ht_check_ok(struct ht_check *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r->ok = 1;
+	free(r->message);
+	if (vasprintf(&r->message, fmt, ap) < 0)
+		r->message = NULL;
+	va_end(ap);
+}
+
+void ht_check_fail(struct ht_check *r, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r->ok = 0;
+	free(r->message);
+	if (vasprintf(&r->message, fmt, ap) < 0)
+		r->message = NULL;
+	va_end(ap);
+	free(r->fix);
+	r->fix = fix ? ht_xstrdup(fix) : NULL;
+}
+
+void ht_check_release(struct ht_check *r)
+{
+	free(r->message);
+	free(r->fix);
+	json_decref(r->details);
+	memset(r, 0, sizeof(*r));
 }
 
 void ht_completion_release(struct ht_completion *c)

@@ -25,6 +25,7 @@
 #include "ht/proc.h"
 #include "ht/runner.h"
 #include "ht/util.h"
+#include "runners/command.h"
 
 #define LIST_MAX_OUTPUT (16u * 1024 * 1024)
 #define JUNIT_MAX (32u * 1024 * 1024)
@@ -134,10 +135,10 @@ static int list_globs(const struct ht_config *c, struct ht_test_list *out)
 	const char *root = c->root ? c->root : ".";
 	int i;
 
-	if (c->runner.tests.n == 0)
+	if (ht_command_settings(c)->tests.n == 0)
 		return ht_error("no tests: runner.tests is empty and runner.list is not set"), HT_EXIT_NOINPUT;
-	for (i = 0; i < c->runner.tests.n; i++) {
-		const char *pat = c->runner.tests.v[i];
+	for (i = 0; i < ht_command_settings(c)->tests.n; i++) {
+		const char *pat = ht_command_settings(c)->tests.v[i];
 		size_t before = out->n;
 
 		char key[40];
@@ -253,7 +254,7 @@ static int utf8_line_ok(const char *line)
 static int list_command(const struct ht_config *c, long timeout_ms, struct ht_test_list *out)
 {
 	const char *root = c->root ? c->root : ".";
-	const char *cmd = c->runner.list;
+	const char *cmd = ht_command_settings(c)->list;
 	char **argv = NULL;
 	char sh[] = "/bin/sh", dash_c[] = "-c";
 	char *sh_argv[4] = { sh, dash_c, NULL, NULL };
@@ -263,7 +264,7 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 	FILE *errf;
 	int rc = 0;
 
-	if (c->runner.shell) {
+	if (ht_command_settings(c)->shell) {
 		sh_argv[2] = (char *)cmd;
 	} else {
 		argv = ht_split_words(cmd, &n, err, sizeof(err));
@@ -343,7 +344,7 @@ out:
 
 static int command_list(const struct ht_config *c, long timeout_ms, struct ht_test_list *out)
 {
-	if (c->runner.list && *c->runner.list)
+	if (ht_command_settings(c)->list && *ht_command_settings(c)->list)
 		return list_command(c, timeout_ms, out);
 	return list_globs(c, out);
 }
@@ -353,10 +354,10 @@ static int command_list(const struct ht_config *c, long timeout_ms, struct ht_te
 /* The outcome the config asks for, or NULL when it names none we know. */
 static const char *config_outcome(const struct ht_config *c)
 {
-	const char *o = c->runner.outcome;
+	const char *o = ht_command_settings(c)->outcome;
 
 	if (!o || !*o)
-		return c->runner.junit && *c->runner.junit ? "junit" : "exit";
+		return ht_command_settings(c)->junit && *ht_command_settings(c)->junit ? "junit" : "exit";
 	if (!strcmp(o, "exit") || !strcmp(o, "tap") || !strcmp(o, "junit"))
 		return o;
 	return NULL;
@@ -364,7 +365,7 @@ static const char *config_outcome(const struct ht_config *c)
 
 static int command_plan(const struct ht_config *c, const struct ht_test_entry *t, const char *test_id, json_t **out)
 {
-	const char *tmpl = c->runner.run && *c->runner.run ? c->runner.run : "sh {file}";
+	const char *tmpl = ht_command_settings(c)->run && *ht_command_settings(c)->run ? ht_command_settings(c)->run : "sh {file}";
 	const char *outcome = config_outcome(c);
 	struct ht_subst_var vars[] = {
 		{ "file", t->file ? t->file : t->name },
@@ -376,9 +377,9 @@ static int command_plan(const struct ht_config *c, const struct ht_test_entry *t
 
 	*out = NULL;
 	if (!outcome)
-		return ht_error("runner.outcome: '%s' is not one of exit, tap, junit", c->runner.outcome), HT_EXIT_CONFIG;
+		return ht_error("runner.outcome: '%s' is not one of exit, tap, junit", ht_command_settings(c)->outcome), HT_EXIT_CONFIG;
 	run = json_object();
-	if (c->runner.shell) {
+	if (ht_command_settings(c)->shell) {
 		/* {out} is only known in the function: the runner exports it
 		 * as HT_OUTPUT_DIR, which the shell expands. */
 		struct ht_subst_var outvar = { "out", "\"$HT_OUTPUT_DIR\"" };
@@ -415,7 +416,7 @@ static int command_plan(const struct ht_config *c, const struct ht_test_entry *t
 	}
 	json_object_set_new(run, "outcome", json_string(outcome));
 	if (!strcmp(outcome, "junit")) {
-		const char *jt = c->runner.junit && *c->runner.junit ? c->runner.junit : "{out}/junit.xml";
+		const char *jt = ht_command_settings(c)->junit && *ht_command_settings(c)->junit ? ht_command_settings(c)->junit : "{out}/junit.xml";
 		char *jp = ht_subst(jt, vars, 3, 0);
 
 		json_object_set_new(run, "junit", json_string(jp));

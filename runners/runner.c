@@ -8,12 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/runner.h"
 #include "ht/util.h"
+#include "runners/command.h"
 
 static const struct ht_runner_ops *const plugins[] = {
 	&ht_runner_command,
+};
+
+const struct ht_config_schema *const ht_runner_schemas[] = {
+	&ht_command_schema,
+	NULL,
 };
 
 const struct ht_runner_ops *ht_runner_find(const char *name)

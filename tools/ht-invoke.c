@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
-#include "providers/aws/aws.h"
+#include "ht/bucket.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 
@@ -78,8 +78,6 @@ struct run {
 	char *sum_path;          /* where it is being written */
 	char *run_id;            /* of the first test */
 	int sum_n;               /* records in it */
-	struct ht_atomic_file sum_af; /* local: in the bucket directory */
-	int sum_atomic;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -547,30 +545,18 @@ static void summary(struct run *r)
  * object with the run's times, counts and every final result record. It
  * is written while the results come, members in this order so that
  * nothing is held in memory: the head (schema, run, start), the results
- * array, and the tail (end, duration, counts). On the local provider it is
- * a file in the bucket directory (a temporary name, renamed at the end);
- * on aws, a temporary file that is uploaded to S3 at the end.
+ * array, and the tail (end, duration, counts), into a temporary file that
+ * is stored in the provider's bucket (ops->bucket) at the end.
  */
-static char *local_bucket_dir(const struct ht_config *cfg)
-{
-	char *state, *dir;
-
-	if (cfg->local.bucket && cfg->local.bucket[0] == '/')
-		return ht_xstrdup(cfg->local.bucket);
-	if (cfg->local.bucket)
-		return ht_config_path(cfg, cfg->local.bucket);
-	state = ht_config_path(cfg, cfg->state_dir ? cfg->state_dir : ".hypertest");
-	dir = ht_path_join(state, "bucket");
-	free(state);
-	return dir;
-}
-
 static void summary_open(struct run *r, const struct ht_config *cfg)
 {
 	json_t *test = r->n ? json_loads(r->t[0].rec, 0, NULL) : NULL;
 	const char *run_id = ht_json_str(test, "run_id", NULL);
+	const char *tmp = getenv("TMPDIR");
 	char started[32];
+	int fd;
 
+	(void)cfg;
 	if (!run_id || !safe_id(run_id)) {
 		if (run_id)
 			ht_warning("run_id '%s' cannot name a directory in the bucket: no run summary", run_id);
@@ -579,36 +565,18 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 	}
 	r->run_id = ht_xstrdup(run_id);
 	json_decref(test);
-	if (!strcmp(r->ops->name, "local")) {
-		char *dir = local_bucket_dir(cfg);
-		char *sub = ht_path_join(dir, r->run_id);
-
-		r->sum_path = ht_path_join(sub, SUMMARY_NAME);
-		if (ht_mkdir_p(sub, 0755) < 0 || ht_atomic_open(&r->sum_af, r->sum_path, 0644) < 0) {
-			ht_warning("cannot write the run summary '%s': no run summary", r->sum_path);
-		} else {
-			r->sum = r->sum_af.fp;
-			r->sum_atomic = 1;
+	r->sum_path = ht_xasprintf("%s/ht-invoke-summary.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkstemp(r->sum_path);
+	if (fd < 0 || !(r->sum = fdopen(fd, "w+"))) {
+		ht_warning("cannot create '%s': %s: no run summary", r->sum_path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(r->sum_path);
 		}
-		free(sub);
-		free(dir);
-	} else {
-		const char *tmp = getenv("TMPDIR");
-		int fd;
-
-		r->sum_path = ht_xasprintf("%s/ht-invoke-summary.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		fd = mkstemp(r->sum_path);
-		if (fd < 0 || !(r->sum = fdopen(fd, "w+"))) {
-			ht_warning("cannot create '%s': %s: no run summary", r->sum_path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			free(r->sum_path);
-			r->sum_path = NULL;
-			return;
-		}
-	}
-	if (!r->sum)
+		free(r->sum_path);
+		r->sum_path = NULL;
 		return;
+	}
 	ht_format_time(r->start_wall_ms, started);
 	fprintf(r->sum, "{\"schema\":\"ht.summary/1\",\"run_id\":\"%s\",\"provider\":\"%s\","
 		"\"started_at\":\"%s\",\"results\":[\n", r->run_id, r->ops->name, started);
@@ -634,88 +602,44 @@ static int summary_finish(struct run *r)
 	return 0;
 }
 
-/* Uploads the summary file at r->sum_path to the aws bucket. */
-static void summary_upload(struct run *r, const struct ht_config *cfg)
+/* Stores the summary file at r->sum_path in the provider's bucket. */
+static void summary_store(struct run *r, const struct ht_config *cfg)
 {
-	struct ht_aws_opts ao;
-	struct ht_aws a;
-	struct ht_aws_error e;
-	struct ht_http_resp resp;
-	char *key, *enc, *path;
-	const char *hdrs[] = { "Content-Type: application/json", NULL };
+	struct ht_bucket b;
+	char *key = ht_xasprintf("%s/%s", r->run_id, SUMMARY_NAME);
 
-	key = ht_xasprintf("%s/%s", r->run_id, SUMMARY_NAME);
-	if (!cfg->aws.bucket || !*cfg->aws.bucket) {
-		ht_warning("aws.bucket is not set: the run summary '%s' was not uploaded", key);
-		free(key);
-		return;
-	}
-	memset(&ao, 0, sizeof(ao));
-	ao.profile = cfg->aws.profile;
-	ao.region = cfg->aws.region;
-	ao.endpoint = cfg->aws.endpoint;
-	ao.endpoint_lambda = cfg->aws.endpoint_lambda;
-	ao.endpoint_s3 = cfg->aws.endpoint_s3;
-	ao.endpoint_ecr = cfg->aws.endpoint_ecr;
-	if (ht_aws_init(&a, &ao, &e) < 0) {
-		ht_warning("the run summary was not uploaded to s3://%s/%s", cfg->aws.bucket, key);
-		free(key);
-		return;
-	}
-	enc = ht_aws_uri_encode(key, 1);
-	path = ht_xasprintf("/%s", enc);
-	{
-		struct ht_aws_call c = { .service = HT_AWS_S3, .method = "PUT", .bucket = cfg->aws.bucket,
-					 .path = path, .headers = hdrs, .upload_path = r->sum_path, .quiet = 1 };
-
-		ht_http_resp_init(&resp);
-		if (ht_aws_do(&a, &c, &resp, &e) < 0)
-			ht_warning("cannot upload the run summary to s3://%s/%s: %s", cfg->aws.bucket, key,
-				   e.message);
+	if (!r->ops->bucket || r->ops->bucket(cfg, &b) < 0) {
+		ht_warning("no bucket: the run summary '%s' was not stored", key);
+	} else {
+		if (ht_bucket_put_file(&b, key, r->sum_path) < 0)
+			ht_warning("cannot upload the run summary to %s/%s", b.url, key);
+		else if (b.dir)
+			ht_info("run summary: %s/%s", b.dir, key);
 		else
-			ht_info("run summary: s3://%s/%s", cfg->aws.bucket, key);
-		ht_http_resp_release(&resp);
+			ht_info("run summary: %s/%s", b.url, key);
 	}
-	free(path);
-	free(enc);
+	ht_bucket_release(&b);
 	free(key);
-	ht_aws_release(&a);
 }
 
 /*
- * Ends the summary: renames it into place (local) or uploads it (aws). A
- * summary that cannot be stored is a warning: the exit code stays what
- * the results say, as the records on stdout are what matters.
+ * Ends the summary: stores it in the bucket and removes the temporary
+ * file. A summary that cannot be stored is a warning: the exit code stays
+ * what the results say, as the records on stdout are what matters.
  */
 static void summary_close(struct run *r, const struct ht_config *cfg)
 {
-	if (!r->sum) {
-		if (r->sum_atomic)
-			ht_atomic_abort(&r->sum_af);
-		r->sum_atomic = 0;
-		goto out;
+	if (r->sum) {
+		int ok = summary_finish(r) == 0;
+
+		if (fclose(r->sum) == EOF)
+			ok = 0;
+		if (ok)
+			summary_store(r, cfg);
 	}
-	if (summary_finish(r) < 0) {
-		if (r->sum_atomic)
-			ht_atomic_abort(&r->sum_af);
-		else
-			fclose(r->sum);
-		goto out;
-	}
-	if (r->sum_atomic) {
-		if (ht_atomic_commit(&r->sum_af) < 0)
-			ht_warning("the run summary was not written");
-		else
-			ht_info("run summary: %s", r->sum_path);
-	} else {
-		fclose(r->sum);
-		summary_upload(r, cfg);
-	}
-out:
-	if (r->sum_path && !r->sum_atomic)
+	if (r->sum_path)
 		unlink(r->sum_path);
 	r->sum = NULL;
-	r->sum_atomic = 0;
 	free(r->sum_path);
 	r->sum_path = NULL;
 	free(r->run_id);

@@ -33,6 +33,7 @@
 #include "ht/ht.h"
 #include "ht/config.h"
 #include "ht/provider.h"
+#include "providers/aws/settings.h"
 
 static const struct ht_tool tool = {
 	"ht-lambda-local", "[OPTIONS]",
@@ -728,7 +729,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		ht_usage_error(&tool, "too many arguments");
 	ht_config_load_or_die(&cfg);
-	S.function = function ? function : cfg.aws.function;
+	S.function = function ? function : ht_aws_settings(&cfg)->function;
 	S.timeout_s = timeout ? timeout : cfg.timeout_s > 0 ? cfg.timeout_s : 300;
 	S.rng = seed >= 0 ? (uint64_t)seed * 2654435761u + 1 : (uint64_t)ht_wall_ms() ^ ((uint64_t)getpid() << 32);
 	pthread_mutex_init(&S.lock, NULL);

@@ -8,6 +8,7 @@
 
 #include "ht/ht.h"
 #include "ht/config.h"
+#include "providers/aws/settings.h"
 #include "providers/aws/ecr.h"
 #include "ht/imageref.h"
 #include "ht/oci.h"
@@ -75,7 +76,7 @@ static int registry_open(struct ht_registry *r, const struct ht_imageref *dest, 
 	ecr = ht_ecr_registry_credentials(cfg, dest->host, force_ecr, &user, &password, code);
 	if (ecr < 0)
 		return -1;
-	if (ecr && ht_ecr_push_check(cfg, dest->host, dest->repository, create || cfg->aws.create_repository,
+	if (ecr && ht_ecr_push_check(cfg, dest->host, dest->repository, create || ht_aws_settings(cfg)->create_repository,
 				     code) < 0) {
 		rc = -1;
 		goto out;

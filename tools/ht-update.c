@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ht/ht.h"
+#include "providers/aws/settings.h"
 #include "providers/aws/deploy.h"
 #include "ht/config.h"
 
@@ -274,13 +275,13 @@ int main(int argc, char **argv)
 	ht_config_load_or_die(&cfg);
 	memset(&u, 0, sizeof(u));
 	u.ok = 1;
-	u.function = function ? function : cfg.aws.function;
+	u.function = function ? function : ht_aws_settings(&cfg)->function;
 	if (!u.function) {
 		ht_config_release(&cfg);
 		ht_usage_error(&tool, "no function: give --function, or set aws.function (HT_AWS_FUNCTION)");
 	}
 	if (timeout_s < 0)
-		timeout_s = cfg.aws.update_timeout_s > 0 ? cfg.aws.update_timeout_s : 600;
+		timeout_s = ht_aws_settings(&cfg)->update_timeout_s > 0 ? ht_aws_settings(&cfg)->update_timeout_s : 600;
 	if (!image_uri) {
 		code = read_record(&in);
 		if (code) {

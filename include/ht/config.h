@@ -13,7 +13,8 @@
  * Loading checks types, ranges and enums and refuses unknown keys and
  * credentials; it does not check that required values are there, because
  * each tool needs different ones: a tool calls ht_config_require() with
- * what it needs. One table, ht_config_keys[], describes every key: the
+ * what it needs. The key tables (libht's own, and each plugin's schema,
+ * struct ht_config_schema) describe every key: the
  * validator, the HT_* variables, ht-doctor --print-schema and
  * docs/configuration.md all follow it.
  */
@@ -27,25 +28,23 @@ struct ht_strlist {
 	int n;
 };
 
+/* The state directory when "dir" is not set. */
+#define HT_STATE_DIR_DEFAULT ".hypertest"
+/* At most this many plugin schemas (providers and test runners). */
+#define HT_CONFIG_MAX_SCHEMAS 16
+
 struct ht_config {
 	char *path;          /* the file read, or NULL when none */
 	char *root;          /* the project root: the file's directory, else "." */
-	char *provider;      /* "local" (default) or "aws" */
-	char *state_dir;     /* "dir": default ".hypertest", relative to root */
-	long concurrency;    /* default 50 on aws; on local, the number of cores */
+	char *provider;      /* the provider's name, "local" by default */
+	char *state_dir;     /* "dir": HT_STATE_DIR_DEFAULT unless set, relative to root */
+	long concurrency;    /* default: the provider's (its schema's concurrency) */
 	long timeout_s;      /* per test, default 300, 1..900 */
 	long retries;        /* retries of a failed test, default 0 */
 	long infra_retries;  /* retries of an infrastructure failure, default 2 */
 	int flaky_fails;     /* "flaky_fails": a flaky test fails the run; default 0 */
 	struct {
-		char *name;           /* "command" (default) */
-		struct ht_strlist tests; /* globs relative to root, like tests/test-*.sh */
-		char *list;           /* a listing command instead of globs; one test per line */
-		char *run;            /* template: "sh {file}"; placeholders {file} {name} {id} {out} */
-		int shell;            /* 1: run the template through /bin/sh -c (values quoted) */
-		char *outcome;        /* "exit" (default), "tap" or "junit" */
-		char *junit;          /* path of the JUnit file the test writes, with placeholders */
-		char *artifacts;      /* "{out}" by default: the directory whose files are kept */
+		char *name;           /* the test-runner plugin, "command" by default */
 		struct ht_strlist env; /* "KEY=VALUE" for every test */
 	} runner;
 	struct {
@@ -53,26 +52,9 @@ struct ht_config {
 		char *repository;  /* repository to push to */
 		char *store;       /* OCI layout, default "<dir>/oci" */
 	} image;
-	struct {
-		char *region;
-		char *function;
-		char *bucket;
-		char *profile;
-		char *endpoint;    /* one endpoint for all services (tests, stand-ins) */
-		char *endpoint_lambda, *endpoint_s3, *endpoint_ecr;
-		int insecure;      /* no TLS verification for the configured endpoints */
-		long update_timeout_s; /* ht-update's wait for an update, default 600 */
-		char *ecr;             /* "auto" (ECR host names), "always", "never" */
-		int create_repository; /* ht-push creates a missing ECR repository */
-		int ecr_cache;         /* ECR tokens cached under <dir>, default 1 */
-	} aws;
-	struct {
-		char *root;        /* "host" (default) or "image" */
-		char *sandbox;     /* "auto" (default), "bwrap" or "none" */
-		char *bucket;      /* directory, default "<dir>/bucket" */
-		long memory_mb;    /* per sandbox; 0 for no limit */
-		char *image;       /* root "image": a tag or digest of image.store; NULL: ht-build's default tag */
-	} local;
+	/* The settings of each plugin schema, by its slot (see
+	 * ht_config_settings()); owned. */
+	void *ext[HT_CONFIG_MAX_SCHEMAS];
 	json_t *json;        /* the merged settings as JSON (for ht-doctor --print) */
 	/* Where values came from, for messages after loading. */
 	char *text;          /* the file's contents, or NULL */
@@ -101,17 +83,63 @@ struct ht_config_key {
 	const char *dflt;        /* default, written as an HT_* value would be; NULL: none */
 	const char *dflt_doc;    /* the default as the docs say it, when it is computed */
 	long min, max;           /* HT_CT_INT */
-	const char *choices;     /* HT_CT_ENUM: "local|aws" */
+	const char *choices;     /* HT_CT_ENUM: "auto|bwrap|none"; NULL for "provider"
+	                            and "runner.name": the names of the plugins */
 	int nonempty;            /* strings: "" is refused */
-	size_t off;              /* where the value lives in struct ht_config */
+	size_t off;              /* where the value lives: in struct ht_config for
+	                            libht's own keys, in the schema's settings
+	                            struct for a plugin's; unused for sections */
 	const char *doc;         /* one sentence for the docs */
 };
-/* Every key, sections first in file order; ends with a NULL path. */
-extern const struct ht_config_key ht_config_keys[];
+
+/*
+ * The keys a plugin (a provider or a test-runner plugin) adds, and its
+ * defaults. The plugin tables outside lib/ list them (ht_provider_schemas
+ * in providers/provider.c, ht_runner_schemas in runners/runner.c); libht
+ * itself names no plugin. A plugin's values are stored in a settings
+ * struct of its own (size bytes, zeroed, strings and lists owned by the
+ * config) that ht_config_settings() returns.
+ */
+struct ht_config_schema {
+	const char *name;        /* the plugin: "aws", "command" */
+	const char *select;      /* the key that chooses it: "provider" or "runner.name" */
+	const struct ht_config_key *keys; /* ends with a NULL path; may share a path
+	                            with another plugin's keys (the first
+	                            listed validates; each stores its own) */
+	size_t size;             /* sizeof the settings struct */
+	long concurrency;        /* providers: the default concurrency; 0: the
+	                            number of online CPUs */
+	const char *concurrency_doc; /* how the docs say that default */
+	/* Optional: the computed default of a key of this schema (or of
+	 * libht's own) that has no dflt, as a new reference, or NULL.
+	 * state_dir is the effective "dir"; vals maps key paths to the values
+	 * set so far (borrowed). */
+	json_t *(*dflt)(const char *path, const char *state_dir, json_t *vals);
+	/* Optional: with this plugin selected, checks that what it needs is
+	 * set (ht_config_require "provider" or "runner"); 0 or -1 after
+	 * printing. */
+	int (*require)(const struct ht_config *c);
+	/* Slot in struct ht_config's ext[], assigned by libht; do not set. */
+};
+
+extern const struct ht_config_schema *const ht_provider_schemas[]; /* NULL-terminated */
+extern const struct ht_config_schema *const ht_runner_schemas[];   /* NULL-terminated */
+
+/* The i-th key of all (libht's, then each plugin's; sections come before
+ * their keys; a path shared by two plugins once), or NULL past the end. */
+const struct ht_config_key *ht_config_key_at(size_t i);
 /* The key with this path, or NULL. */
 const struct ht_config_key *ht_config_key_find(const char *path);
 /* The HT_* variable of a key path into buf: "runner.run" -> "HT_RUNNER_RUN". */
 void ht_config_env_name(const char *path, char *buf, size_t size);
+/*
+ * The settings struct of schema s in a loaded config (borrowed; zeroed
+ * when s is not one of the listed schemas' or c did not load).
+ */
+const void *ht_config_settings(const struct ht_config *c, const struct ht_config_schema *s);
+/* The schema selected by key select ("provider", "runner.name") in c, or
+ * NULL. */
+const struct ht_config_schema *ht_config_selected(const struct ht_config *c, const char *select);
 
 /*
  * Loads the configuration as described above. path (may be NULL) is the
@@ -135,14 +163,21 @@ char *ht_config_path(const struct ht_config *c, const char *p);
 
 /*
  * Checks that what a tool needs is set. what is a space-separated list of:
- *   "runner"    runner.run, and runner.tests or runner.list (not both);
- *   "provider"  what the provider needs: on aws, aws.function and aws.bucket;
+ *   "runner"    what the selected test-runner plugin needs (its require);
+ *   "provider"  what the selected provider needs (its require);
  *   a key path  that key must be set and not empty ("image.base").
  * Returns 0, or -1 after printing one message per missing value, naming
  * the key, the file position of the section that should hold it, and the
  * tool (ht_progname). Tools exit with HT_EXIT_CONFIG then.
  */
 int ht_config_require(const struct ht_config *c, const char *what);
+/*
+ * Whether the value at key path is set (not null, not "", not empty), and
+ * the message that it is missing: "FILE:L:C: KEY: not set{also}, and TOOL
+ * needs it; ..." (returns -1). For plugins' require().
+ */
+int ht_config_is_set(const struct ht_config *c, const char *path);
+int ht_config_missing(const struct ht_config *c, const char *key, const char *also);
 
 /*
  * Prints "WHERE: KEY: message" for a value that loaded fine but turned out

@@ -21,7 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct ht_config;
+struct ht_config_schema;
+struct ht_bucket;
 struct ht_provider; /* one open provider; each implementation defines it */
 
 /* How an invocation ended, as far as the function's infrastructure knows. */
@@ -56,8 +60,38 @@ struct ht_provider_opts {
 	const char *bin;   /* directory holding ht-runner, or NULL to find it */
 };
 
+/* What one check of ht-doctor found; filled by a provider's check. */
+struct ht_check {
+	int ok;
+	char *message;   /* one line; new string */
+	char *fix;       /* what to do when not ok, matching the cause; new string or NULL */
+	json_t *details; /* added to the ht.check/1 record; new reference or NULL */
+};
+void ht_check_ok(struct ht_check *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ht_check_fail(struct ht_check *r, const char *fix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ht_check_release(struct ht_check *r);
+
+/* One of a provider's ht-doctor checks. */
+struct ht_provider_check {
+	const char *name; /* "sandbox", "aws_credentials"; NULL ends a table */
+	void (*run)(const struct ht_config *cfg, struct ht_check *r);
+};
+
 struct ht_provider_ops {
 	const char *name;
+	/* Its keys of hypertest.json and its defaults (also listed in
+	 * ht_provider_schemas[] for the config loader). */
+	const struct ht_config_schema *schema;
+	/* ht-doctor's checks of this provider, in order, ending with a NULL
+	 * name; run only when this provider is the configured one. */
+	const struct ht_provider_check *checks;
+	/*
+	 * Opens the bucket this provider keeps results and artifacts in for
+	 * cfg (the local directory, the S3 bucket with the configured
+	 * endpoints and credentials) into b. Returns 0, or -1 after printing
+	 * why (release b in both cases).
+	 */
+	int (*bucket)(const struct ht_config *cfg, struct ht_bucket *b);
 	/* The largest payload invoke() accepts, in bytes; 0: no limit. A
 	 * larger one is refused before anything is sent. */
 	size_t max_payload;

@@ -12,19 +12,20 @@
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/util.h"
+#include "providers/aws/settings.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 void ht_aws_opts_from_config(struct ht_aws_opts *o, const struct ht_config *cfg)
 {
 	memset(o, 0, sizeof(*o));
-	o->profile = cfg->aws.profile;
-	o->region = cfg->aws.region;
-	o->endpoint = cfg->aws.endpoint;
-	o->endpoint_s3 = cfg->aws.endpoint_s3;
-	o->endpoint_lambda = cfg->aws.endpoint_lambda;
-	o->endpoint_ecr = cfg->aws.endpoint_ecr;
-	o->insecure = cfg->aws.insecure;
+	o->profile = ht_aws_settings(cfg)->profile;
+	o->region = ht_aws_settings(cfg)->region;
+	o->endpoint = ht_aws_settings(cfg)->endpoint;
+	o->endpoint_s3 = ht_aws_settings(cfg)->endpoint_s3;
+	o->endpoint_lambda = ht_aws_settings(cfg)->endpoint_lambda;
+	o->endpoint_ecr = ht_aws_settings(cfg)->endpoint_ecr;
+	o->insecure = ht_aws_settings(cfg)->insecure;
 }
 
 /* Performs c and parses a JSON object answer into *out (when out is not

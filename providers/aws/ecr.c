@@ -15,6 +15,7 @@
 #include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
+#include "providers/aws/settings.h"
 #include "providers/aws/ecr.h"
 #include "ht/exit.h"
 #include "ht/jsonl.h"
@@ -385,14 +386,14 @@ int ht_ecr_registry_credentials(const struct ht_config *cfg, const char *host, i
 	int rc;
 
 	*exit = HT_EXIT_OK;
-	if (ht_ecr_mode_parse(cfg->aws.ecr, &mode) < 0)
+	if (ht_ecr_mode_parse(ht_aws_settings(cfg)->ecr, &mode) < 0)
 		mode = HT_ECR_AUTO;
 	if (!force && !ht_ecr_wanted(mode, host))
 		return 0;
 	ht_aws_opts_from_config(&o, cfg);
 	memset(&l, 0, sizeof(l));
 	l.aws = &o;
-	if (cfg->aws.ecr_cache)
+	if (ht_aws_settings(cfg)->ecr_cache)
 		l.cache_dir = dir = ht_config_state_path(cfg, "ecr");
 	rc = ht_ecr_login(&l, host, user, password);
 	free(dir);

@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 
 #include "providers/aws/aws.h"
+#include "ht/bucket.h"
 #include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
@@ -39,6 +40,7 @@
 #include "ht/http.h"
 #include "ht/provider.h"
 #include "ht/util.h"
+#include "providers/aws/settings.h"
 
 /* Lambda's limit for a synchronous invocation's request payload. */
 #define MAX_PAYLOAD (6u * 1024 * 1024)
@@ -655,7 +657,7 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 
 	*out = NULL;
 	*code = HT_EXIT_SOFTWARE;
-	if (!cfg->aws.function || !*cfg->aws.function) {
+	if (!ht_aws_settings(cfg)->function || !*ht_aws_settings(cfg)->function) {
 		free(p);
 		*code = HT_EXIT_CONFIG;
 		return ht_config_require(cfg, "aws.function");
@@ -666,7 +668,7 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 		free(p);
 		return -1;
 	}
-	p->function = ht_xstrdup(cfg->aws.function);
+	p->function = ht_xstrdup(ht_aws_settings(cfg)->function);
 	p->max_conc = opts && opts->concurrency > 0 ? opts->concurrency : cfg->concurrency;
 	if (p->max_conc <= 0)
 		p->max_conc = 50;
@@ -713,8 +715,30 @@ fail:
 	return -1;
 }
 
+/* aws.bucket as an s3:// bucket, with the configured endpoints, profile
+ * and aws.insecure. */
+static int aws_bucket(const struct ht_config *cfg, struct ht_bucket *b)
+{
+	const char *name = ht_aws_settings(cfg)->bucket;
+	struct ht_aws_opts o;
+	char *url;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (!name || !*name)
+		return ht_error("aws.bucket is not set");
+	ht_aws_opts_from_config(&o, cfg);
+	url = ht_xasprintf("s3://%s", name);
+	rc = ht_bucket_open_aws(b, url, &o);
+	free(url);
+	return rc;
+}
+
 const struct ht_provider_ops ht_provider_aws = {
 	.name = "aws",
+	.schema = &ht_aws_schema,
+	.checks = ht_aws_checks,
+	.bucket = aws_bucket,
 	.max_payload = MAX_PAYLOAD,
 	.open = aws_open,
 	.invoke = aws_invoke,

@@ -30,6 +30,7 @@
 #include "ht/jsonl.h"
 #include "ht/oci.h"
 #include "ht/rootfs.h"
+#include "providers/local/settings.h"
 
 #include "providers/local/image.h"
 
@@ -270,7 +271,7 @@ int local_image_open(struct local_image *im, const struct ht_config *cfg, int *c
 	ht_rootfs_init(&rf);
 	ht_rootfs_exec_init(&x);
 	*code = HT_EXIT_CONFIG;
-	im->ref = cfg->local.image ? ht_xstrdup(cfg->local.image) : local_image_default_ref(cfg);
+	im->ref = ht_local_settings(cfg)->image ? ht_xstrdup(ht_local_settings(cfg)->image) : local_image_default_ref(cfg);
 	if (!im->ref)
 		goto out;
 	rel = cfg->image.store ? ht_xstrdup(cfg->image.store) : ht_xasprintf("%s/oci",

@@ -34,11 +34,13 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "ht/bucket.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/provider.h"
 #include "ht/util.h"
+#include "providers/local/settings.h"
 
 #include "providers/local/image.h"
 
@@ -1185,7 +1187,7 @@ static void build_env(struct ht_provider *p, const struct ht_config *cfg)
 			env_add(p, ienv[i]);
 	env_addf(p, "AWS_LAMBDA_FUNCTION_NAME", "hypertest-local");
 	env_addf(p, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
-	snprintf(num, sizeof(num), "%ld", cfg->local.memory_mb > 0 ? cfg->local.memory_mb : 3008);
+	snprintf(num, sizeof(num), "%ld", ht_local_settings(cfg)->memory_mb > 0 ? ht_local_settings(cfg)->memory_mb : 3008);
 	env_addf(p, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", num);
 	env_addf(p, "AWS_REGION", "local");
 	env_addf(p, "LAMBDA_TASK_ROOT", p->use_bwrap ? SANDBOX_TASK : p->root);
@@ -1234,8 +1236,8 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		      const struct ht_provider_opts *opts, int *code)
 {
 	struct ht_provider *p = ht_xcalloc(1, sizeof(*p));
-	const char *mode = cfg->local.sandbox ? cfg->local.sandbox : "auto";
-	const char *root_kind = cfg->local.root ? cfg->local.root : "host";
+	const char *mode = ht_local_settings(cfg)->sandbox ? ht_local_settings(cfg)->sandbox : "auto";
+	const char *root_kind = ht_local_settings(cfg)->root ? ht_local_settings(cfg)->root : "host";
 	char why[256], *state, *logpath;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
@@ -1323,16 +1325,8 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		goto fail;
 	}
 	p->root = absolute(".", cfg->root ? cfg->root : ".");
-	state = absolute(p->root, cfg->state_dir ? cfg->state_dir : ".hypertest");
-	if (cfg->local.bucket) {
-		p->bucket = ht_path_join(p->root, cfg->local.bucket);
-		if (cfg->local.bucket[0] == '/') {
-			free(p->bucket);
-			p->bucket = ht_xstrdup(cfg->local.bucket);
-		}
-	} else {
-		p->bucket = ht_path_join(state, "bucket");
-	}
+	state = absolute(p->root, cfg->state_dir ? cfg->state_dir : HT_STATE_DIR_DEFAULT);
+	p->bucket = ht_local_bucket_dir(cfg);
 	logpath = ht_path_join(state, "local");
 	if (ht_mkdir_p(p->bucket, 0755) < 0 || ht_mkdir_p(logpath, 0755) < 0) {
 		*code = HT_EXIT_IOERR;
@@ -1411,8 +1405,23 @@ fail:
 	return -1;
 }
 
+/* The bucket directory as a file:// bucket. */
+static int local_bucket(const struct ht_config *cfg, struct ht_bucket *b)
+{
+	char *dir = ht_local_bucket_dir(cfg);
+	char *url = ht_xasprintf("file://%s", dir);
+	int rc = ht_bucket_open(b, url);
+
+	free(url);
+	free(dir);
+	return rc;
+}
+
 const struct ht_provider_ops ht_provider_local = {
 	.name = "local",
+	.schema = &ht_local_schema,
+	.checks = ht_local_checks,
+	.bucket = local_bucket,
 	.open = local_open,
 	.invoke = local_invoke,
 	.poll = local_poll,

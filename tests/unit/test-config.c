@@ -9,6 +9,9 @@
 
 #include "ht/ht.h"
 #include "ht/config.h"
+#include "providers/aws/settings.h"
+#include "providers/local/settings.h"
+#include "runners/command.h"
 #include "tap.h"
 
 /* Where path is in text, as "LINE:COL" (or "-" when not found). */
@@ -97,12 +100,13 @@ static void test_schema(void)
 {
 	const struct ht_config_key *k, *j;
 	int dup = 0, bad_default = 0;
+	size_t i, x;
 
-	for (k = ht_config_keys; k->path; k++) {
+	for (i = 0; (k = ht_config_key_at(i)); i++) {
 		char a[128], b[128];
 
 		ht_config_env_name(k->path, a, sizeof(a));
-		for (j = k + 1; j->path; j++) {
+		for (x = i + 1; (j = ht_config_key_at(x)); x++) {
 			ht_config_env_name(j->path, b, sizeof(b));
 			if (strcmp(a, b) == 0 && k->type != HT_CT_SECTION)
 				dup++;
@@ -137,7 +141,7 @@ static void test_load(void)
 	is_int(c.infra_retries, 2, "default infra_retries");
 	ok(c.concurrency >= 1, "default concurrency on local is the CPUs");
 	is_str(c.image.store, ".hypertest/oci", "store under dir");
-	is_str(c.runner.artifacts, "{out}", "default artifacts");
+	is_str(ht_command_settings(&c)->artifacts, "{out}", "default artifacts");
 	is_int(c.runner.env.n, 0, "no env");
 	ok(c.runner.env.v && c.runner.env.v[0] == NULL, "env list is NULL-terminated");
 	ok(c.root && c.root[0] == '/', "root is the working directory");
@@ -154,13 +158,13 @@ static void test_load(void)
 	is_str(c.path, "hypertest.json", "path as found");
 	is_int(c.concurrency, 50, "default concurrency on aws");
 	is_str(c.image.store, "state/oci", "store follows dir");
-	is_str(c.local.bucket, "state/bucket", "null means the default");
-	is_int(c.runner.tests.n, 2, "two globs");
-	is_str(c.runner.tests.v[1], "u/*.sh", "second glob");
-	ok(c.runner.tests.v[2] == NULL, "globs NULL-terminated");
+	is_str(ht_local_settings(&c)->bucket, "state/bucket", "null means the default");
+	is_int(ht_command_settings(&c)->tests.n, 2, "two globs");
+	is_str(ht_command_settings(&c)->tests.v[1], "u/*.sh", "second glob");
+	ok(ht_command_settings(&c)->tests.v[2] == NULL, "globs NULL-terminated");
 	is_str(c.runner.env.v[1], "TZ=UTC", "env as KEY=VALUE, in file order");
-	is_int(c.runner.shell, 1, "a boolean");
-	is_str(c.aws.endpoint_s3, "http://127.0.0.1:1", "endpoints.s3 lands in endpoint_s3");
+	is_int(ht_command_settings(&c)->shell, 1, "a boolean");
+	is_str(ht_aws_settings(&c)->endpoint_s3, "http://127.0.0.1:1", "endpoints.s3 lands in endpoint_s3");
 	is_str(json_string_value(json_object_get(json_object_get(c.json, "aws"), "region")),
 	       "eu-central-1", "the effective JSON");
 	is_str(json_string_value(json_object_get(c.origin, "aws.region")), "file", "origin file");
@@ -184,8 +188,8 @@ static void test_load(void)
 	is_int(c.infra_retries, 3, "file over default");
 	is_int(c.timeout_s, 60, "env over file");
 	is_int(c.retries, 5, "--set over env");
-	is_int(c.runner.tests.n, 2, "comma list, blanks dropped");
-	is_str(c.runner.tests.v[0], "a", "items trimmed");
+	is_int(ht_command_settings(&c)->tests.n, 2, "comma list, blanks dropped");
+	is_str(ht_command_settings(&c)->tests.v[0], "a", "items trimmed");
 	is_str(c.runner.env.v[0], "FOO=a=b", "--set runner.env.NAME, value up to the end");
 	is_str(json_string_value(json_object_get(c.origin, "timeout_s")), "HT_TIMEOUT_S", "origin env");
 	is_str(json_string_value(json_object_get(c.origin, "retries")), "--set", "origin --set");

@@ -127,18 +127,14 @@ size_t ht_http_multi_pending(const struct ht_http_multi *m)
 	return m->pending;
 }
 
-/* Starts waiting requests whose time has come, while slots are free.
- * Returns the milliseconds until the next delayed one may start (-1:
- * none waits). */
-static int64_t start_ready(struct ht_http_multi *m)
+/* Starts waiting requests whose time has come, while slots are free. */
+static void start_ready(struct ht_http_multi *m)
 {
 	struct ht_http_xfer **pp = &m->waiting, *x, *prev = NULL;
-	int64_t now = ht_now_ms(), soonest = -1;
+	int64_t now = ht_now_ms();
 
 	while ((x = *pp) && m->active < m->max_active) {
 		if (x->not_before_ms > now) {
-			if (soonest < 0 || x->not_before_ms - now < soonest)
-				soonest = x->not_before_ms - now;
 			prev = x;
 			pp = &x->next;
 			continue;
@@ -172,9 +168,21 @@ static int64_t start_ready(struct ht_http_multi *m)
 		m->running = x;
 		m->active++;
 	}
-	for (x = *pp; x; x = x->next)
-		if (x->not_before_ms > now && (soonest < 0 || x->not_before_ms - now < soonest))
-			soonest = x->not_before_ms - now;
+}
+
+/* The milliseconds from now until a waiting request may start: 0 when one
+ * may now, -1 when none waits. */
+static int64_t soonest_start(const struct ht_http_multi *m, int64_t now)
+{
+	const struct ht_http_xfer *x;
+	int64_t soonest = -1;
+
+	for (x = m->waiting; x; x = x->next) {
+		int64_t d = x->not_before_ms > now ? x->not_before_ms - now : 0;
+
+		if (soonest < 0 || d < soonest)
+			soonest = d;
+	}
 	return soonest;
 }
 
@@ -233,7 +241,7 @@ int ht_http_multi_run(struct ht_http_multi *m, long timeout_ms)
 		int running;
 		CURLMcode mc;
 
-		soonest = start_ready(m);
+		start_ready(m);
 		mc = curl_multi_perform(m->cm, &running);
 		if (mc != CURLM_OK)
 			return ht_error("http: %s", curl_multi_strerror(mc));
@@ -245,8 +253,10 @@ int ht_http_multi_run(struct ht_http_multi *m, long timeout_ms)
 		now = ht_now_ms();
 		if (now >= deadline)
 			break;
-		/* A retry that just got its time, or a slot that just freed. */
-		if (m->waiting && m->active < m->max_active && soonest == 0)
+		/* Computed after reap(), so that a retry it just queued
+		 * counts; with no free slot, only a transfer can end the wait. */
+		soonest = m->active < m->max_active ? soonest_start(m, now) : -1;
+		if (soonest == 0)
 			continue;
 		wait = deadline - now;
 		if (wait > 1000)

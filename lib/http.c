@@ -501,15 +501,17 @@ int64_t ht_http_xfer_next_delay(struct ht_http_xfer *x)
 
 void ht_http_xfer_debug(const struct ht_http_xfer *x, int64_t ms)
 {
+	const struct ht_http_req *req = x->req;
+	const char *method = req->method ? req->method : req->upload_path ? "PUT" : req->body ? "POST" : "GET";
+
 	if (ht_verbosity < 2)
 		return;
 	if (x->resp.curl_code)
-		ht_debug("http: %s %s: %s (attempt %d, %lld ms)", x->req->method ? x->req->method : "GET",
-			 x->req->url, x->resp.error, x->resp.attempts, (long long)ms);
+		ht_debug("http: %s %s: %s (attempt %d, %lld ms)", method, req->url, x->resp.error,
+			 x->resp.attempts, (long long)ms);
 	else
-		ht_debug("http: %s %s: %ld (attempt %d, %lld ms, %ld new connections)",
-			 x->req->method ? x->req->method : "GET", x->req->url, x->resp.status, x->resp.attempts,
-			 (long long)ms, x->resp.new_connections);
+		ht_debug("http: %s %s: %ld (attempt %d, %lld ms, %ld new connections)", method, req->url,
+			 x->resp.status, x->resp.attempts, (long long)ms, x->resp.new_connections);
 }
 
 /* Adds the attempt count to a transport error once the last one failed. */

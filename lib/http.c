@@ -536,6 +536,7 @@ int ht_http_do(const struct ht_http_req *req, struct ht_http_resp *resp)
 	x.resp = *resp;
 	x.resp.attempts = 0;
 	x.resp.new_connections = 0;
+	x.resp.bytes_sent = 0;
 	x.start_ms = ht_now_ms();
 	x.h = curl_easy_init();
 	if (!x.h || !sh) {

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
 #include <unistd.h>
 
 #include <sys/stat.h>

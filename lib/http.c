@@ -1,7 +1,8 @@
 /*
- * http.c: requests on libcurl, one at a time (easy interface, sharing one
- * connection cache) or many at once (multi interface), with retries and
- * AWS SigV4 signing by libcurl.
+ * http.c: requests on libcurl: the setup of every transfer (protocols,
+ * TLS trust, timeouts, streamed bodies, AWS SigV4 signing by libcurl), the
+ * retry policy, and one request at a time on a shared connection cache.
+ * Many at once: http-multi.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
@@ -19,6 +21,7 @@
 #include "providers/aws/aws.h"
 #include "ht/diag.h"
 #include "ht/http.h"
+#include "lib/http-int.h"
 
 const struct ht_http_retry ht_http_retry_default = { 4, 200, 20000, 120000 };
 
@@ -35,22 +38,41 @@ void ht_http_resp_release(struct ht_http_resp *r)
 	ht_buf_release(&r->headers);
 }
 
+/* The body of the current response: to the sink when it takes it, else to
+ * resp.body (bounded by max_response). */
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-	struct ht_buf *b = ud;
+	struct ht_http_xfer *x = ud;
+	const struct ht_http_sink *sink = x->req->sink;
 
-	return ht_buf_add(b, p, size * n) < 0 ? 0 : size * n;
+	if (sink && x->sinking < 0) {
+		long status = 0;
+
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		x->sinking = sink->start(sink->ud, status);
+	}
+	if (sink && x->sinking) {
+		if (x->sinking < 0 || sink->write(sink->ud, p, size * n) < 0) {
+			x->sink_failed = 1;
+			return 0;
+		}
+		return size * n;
+	}
+	return ht_buf_add(&x->resp.body, p, size * n) < 0 ? 0 : size * n;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-	struct ht_buf *b = ud;
+	struct ht_http_xfer *x = ud;
 
-	/* A new status line starts a new header block (after 100 Continue or
-	 * a redirect); keep only the last one. */
-	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		ht_buf_reset(b);
-	return ht_buf_add(b, p, size * n) < 0 ? 0 : size * n;
+	/* A new status line starts a new response (after 100 Continue or a
+	 * redirect): keep only the last one's headers and body. */
+	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		ht_buf_reset(&x->resp.headers);
+		ht_buf_reset(&x->resp.body);
+		x->sinking = -1;
+	}
+	return ht_buf_add(&x->resp.headers, p, size * n) < 0 ? 0 : size * n;
 }
 
 int ht_http_status_retryable(long status)
@@ -127,6 +149,7 @@ int64_t ht_http_backoff_ms(const struct ht_http_retry *p, int k, double u)
 	return (int64_t)(u * (double)ceil);
 }
 
+/* A uniform draw in [0, 1) from OpenSSL's generator. */
 static double random_unit(void)
 {
 	uint64_t r;
@@ -134,6 +157,11 @@ static double random_unit(void)
 	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
 		r = (uint64_t)ht_now_ms() * 6364136223846793005ULL;
 	return (double)(r >> 11) / (double)(1ULL << 53);
+}
+
+int64_t ht_http_retry_wait_ms(const struct ht_http_retry *p, int k)
+{
+	return ht_http_backoff_ms(p, k, random_unit());
 }
 
 /* --- the shared connection cache ------------------------------------------ */
@@ -160,6 +188,11 @@ static void global_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&share_locks[i], NULL);
+}
+
+void ht_http_global_init(void)
+{
+	pthread_once(&share_once, global_init);
 }
 
 static CURLSH *get_share(void)
@@ -192,25 +225,37 @@ void ht_http_cleanup(void)
 	pthread_mutex_unlock(&share_mu);
 }
 
+/* --- the CA bundle ----------------------------------------------------------- */
+
+static pthread_once_t ca_once = PTHREAD_ONCE_INIT;
+static char *ca_file;
+
+static void ca_init(void)
+{
+	const char *p = getenv("HT_CA_BUNDLE");
+
+	if (!p || !*p)
+		return;
+	if (access(p, R_OK) == 0)
+		ca_file = ht_xstrdup(p);
+	else
+		ht_debug("http: HT_CA_BUNDLE '%s': %s; using the system's CA store", p, strerror(errno));
+}
+
+/*
+ * The CA file every transfer trusts: $HT_CA_BUNDLE when it names a
+ * readable file (an image carries one for bases without a CA store of
+ * their own), read once per process; NULL for libcurl's default.
+ */
+static const char *ca_bundle(void)
+{
+	pthread_once(&ca_once, ca_init);
+	return ca_file;
+}
+
 /* --- one transfer ----------------------------------------------------------- */
 
-/* Everything one request needs while it runs or waits for a retry. */
-struct xfer {
-	const struct ht_http_req *req;
-	void *user;
-	struct ht_http_resp resp;
-	CURL *h;                 /* while a transfer runs */
-	struct curl_slist *hdrs;
-	char *userpwd;           /* secret: wiped */
-	FILE *upload;
-	int64_t start_ms;        /* of the first attempt */
-	int64_t not_before_ms;   /* of the next attempt */
-	int rc;                  /* the result, once complete */
-	char errbuf[CURL_ERROR_SIZE];
-	struct xfer *next;
-};
-
-static void xfer_clear_attempt(struct xfer *x)
+void ht_http_xfer_clear_attempt(struct ht_http_xfer *x)
 {
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
@@ -252,33 +297,65 @@ static int file_sha256_hex(const char *path, char out[HT_SHA256_HEX_LEN + 1], ch
 	return 0;
 }
 
-/*
- * Sets up x->h for the next attempt of x->req. Returns 0, or -1 with
- * x->resp.error set (nothing to retry: a local problem).
- */
-static int xfer_setup(struct xfer *x)
+/* The scheme of url ("ftp:") for a message; never the rest (a presigned
+ * URL holds a signature). */
+static void url_scheme(const char *url, char *out, size_t len)
+{
+	size_t n = url ? strcspn(url, ":/") : 0;
+
+	if (url && url[n] == ':')
+		snprintf(out, len, "%.*s:", (int)(n < 16 ? n : 16), url);
+	else
+		snprintf(out, len, "?");
+}
+
+int ht_http_xfer_setup(struct ht_http_xfer *x)
 {
 	const struct ht_http_req *req = x->req;
 	CURL *h = x->h;
 	const char *const *hp;
+	const char *ca = ca_bundle();
 
-	xfer_clear_attempt(x);
+	ht_http_xfer_clear_attempt(x);
 	ht_buf_reset(&x->resp.body);
 	ht_buf_reset(&x->resp.headers);
 	x->resp.body.max = req->max_response ? req->max_response : 64u * 1024 * 1024;
 	x->errbuf[0] = '\0';
+	x->sinking = -1;
+	x->sink_failed = 0;
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	/* http and https only, for the URL asked for and for every redirect:
+	 * a server must not send us to file://, ftp://, gopher:// and co. */
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 10000L);
 	if (req->timeout_ms >= 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 60000L);
+	if (req->stall_timeout_s > 0) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, req->stall_timeout_s);
+	}
+	if (req->max_speed > 0) {
+		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)req->max_speed);
+		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)req->max_speed);
+	}
+	if (req->follow_redirects) {
+		/* libcurl does not send an Authorization header of ours to
+		 * another host. */
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->resp.body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x->resp.headers);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	/* A sink stores the bytes as they come: no content decoding there. */
+	if (!req->sink)
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	if (req->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -306,6 +383,15 @@ static int xfer_setup(struct xfer *x)
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	for (hp = req->headers; hp && *hp; hp++)
 		x->hdrs = curl_slist_append(x->hdrs, *hp);
+	if (req->sink && req->sink->offset) {
+		int64_t off = req->sink->offset(req->sink->ud);
+		char line[64];
+
+		if (off > 0) {
+			snprintf(line, sizeof(line), "Range: bytes=%lld-", (long long)off);
+			x->hdrs = curl_slist_append(x->hdrs, line);
+		}
+	}
 	if (req->aws) {
 		const struct ht_aws_sig *sig = req->aws;
 		char prov[128];
@@ -352,16 +438,26 @@ static int xfer_setup(struct xfer *x)
 	return 0;
 }
 
-/* Records the outcome of the attempt that just ended with rc. */
-static void xfer_collect(struct xfer *x, CURLcode rc)
+void ht_http_xfer_collect(struct ht_http_xfer *x, CURLcode rc)
 {
-	long n = 0;
+	long n = 0, redirects = 0;
+	curl_off_t sent = 0;
+	char *eff = NULL;
+	char scheme[24];
 
 	x->resp.curl_code = (int)rc;
 	x->resp.status = 0;
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->resp.status);
 		x->resp.error[0] = '\0';
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL &&
+		   curl_easy_getinfo(x->h, CURLINFO_REDIRECT_COUNT, &redirects) == CURLE_OK && redirects > 0) {
+		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff);
+		url_scheme(eff, scheme, sizeof(scheme));
+		snprintf(x->resp.error, sizeof(x->resp.error),
+			 "refused a redirect to a '%s' URL (only http and https are followed)", scheme);
+	} else if (x->sink_failed) {
+		snprintf(x->resp.error, sizeof(x->resp.error), "the body could not be stored");
 	} else {
 		snprintf(x->resp.error, sizeof(x->resp.error), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 		/* libcurl's messages may end in a newline. */
@@ -369,14 +465,13 @@ static void xfer_collect(struct xfer *x, CURLcode rc)
 	}
 	curl_easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &n);
 	x->resp.new_connections += n;
-	xfer_clear_attempt(x);
+	if (curl_easy_getinfo(x->h, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK && sent > 0)
+		x->resp.bytes_sent += (int64_t)sent;
+	ht_http_xfer_clear_attempt(x);
 }
 
-/*
- * After an attempt: the wait before the next one, or -1 when this attempt
- * is the last (success, a final status, no attempts or time left).
- */
-static int64_t xfer_next_delay(struct xfer *x)
+/* The last attempt: success, a final status, no attempts or time left. */
+int64_t ht_http_xfer_next_delay(struct ht_http_xfer *x)
 {
 	const struct ht_http_retry *p = x->req->retry;
 	int64_t delay, elapsed = ht_now_ms() - x->start_ms;
@@ -389,7 +484,7 @@ static int64_t xfer_next_delay(struct xfer *x)
 		retryable = ht_http_status_retryable(x->resp.status);
 	if (!retryable || !p || x->resp.attempts >= p->max_attempts)
 		return -1;
-	delay = ht_http_backoff_ms(p, x->resp.attempts - 1, random_unit());
+	delay = ht_http_retry_wait_ms(p, x->resp.attempts - 1);
 	ra = x->resp.curl_code ? NULL : ht_http_header(&x->resp, "Retry-After");
 	if (ra) {
 		int64_t want = ht_http_retry_after_ms(ra, ht_wall_ms());
@@ -403,21 +498,23 @@ static int64_t xfer_next_delay(struct xfer *x)
 	return delay;
 }
 
-static void xfer_debug(const struct xfer *x, int64_t ms)
+void ht_http_xfer_debug(const struct ht_http_xfer *x, int64_t ms)
 {
+	const struct ht_http_req *req = x->req;
+	const char *method = req->method ? req->method : req->upload_path ? "PUT" : req->body ? "POST" : "GET";
+
 	if (ht_verbosity < 2)
 		return;
 	if (x->resp.curl_code)
-		ht_debug("http: %s %s: %s (attempt %d, %lld ms)", x->req->method ? x->req->method : "GET",
-			 x->req->url, x->resp.error, x->resp.attempts, (long long)ms);
+		ht_debug("http: %s %s: %s (attempt %d, %lld ms)", method, req->url, x->resp.error,
+			 x->resp.attempts, (long long)ms);
 	else
-		ht_debug("http: %s %s: %ld (attempt %d, %lld ms, %ld new connections)",
-			 x->req->method ? x->req->method : "GET", x->req->url, x->resp.status, x->resp.attempts,
-			 (long long)ms, x->resp.new_connections);
+		ht_debug("http: %s %s: %ld (attempt %d, %lld ms, %ld new connections)", method, req->url,
+			 x->resp.status, x->resp.attempts, (long long)ms, x->resp.new_connections);
 }
 
 /* Adds the attempt count to a transport error once the last one failed. */
-static void xfer_finish(struct xfer *x)
+void ht_http_xfer_finish(struct ht_http_xfer *x)
 {
 	x->resp.elapsed_ms = ht_now_ms() - x->start_ms;
 	x->rc = x->resp.curl_code || x->resp.status == 0 ? -1 : 0;
@@ -430,7 +527,7 @@ static void xfer_finish(struct xfer *x)
 
 int ht_http_do(const struct ht_http_req *req, struct ht_http_resp *resp)
 {
-	struct xfer x;
+	struct ht_http_xfer x;
 	CURLSH *sh = get_share();
 
 	memset(&x, 0, sizeof(x));
@@ -438,6 +535,7 @@ int ht_http_do(const struct ht_http_req *req, struct ht_http_resp *resp)
 	x.resp = *resp;
 	x.resp.attempts = 0;
 	x.resp.new_connections = 0;
+	x.resp.bytes_sent = 0;
 	x.start_ms = ht_now_ms();
 	x.h = curl_easy_init();
 	if (!x.h || !sh) {
@@ -452,21 +550,21 @@ int ht_http_do(const struct ht_http_req *req, struct ht_http_resp *resp)
 		curl_easy_reset(x.h);
 		curl_easy_setopt(x.h, CURLOPT_SHARE, sh);
 		x.resp.attempts++;
-		if (xfer_setup(&x) < 0) {
-			xfer_clear_attempt(&x);
+		if (ht_http_xfer_setup(&x) < 0) {
+			ht_http_xfer_clear_attempt(&x);
 			x.resp.curl_code = CURLE_READ_ERROR;
 			break;
 		}
 		rc = curl_easy_perform(x.h);
-		xfer_collect(&x, rc);
-		xfer_debug(&x, ht_now_ms() - t0);
-		delay = xfer_next_delay(&x);
+		ht_http_xfer_collect(&x, rc);
+		ht_http_xfer_debug(&x, ht_now_ms() - t0);
+		delay = ht_http_xfer_next_delay(&x);
 		if (delay < 0)
 			break;
 		ht_debug("http: retrying in %lld ms", (long long)delay);
 		ht_sleep_ms(delay);
 	}
-	xfer_finish(&x);
+	ht_http_xfer_finish(&x);
 	curl_easy_cleanup(x.h);
 	*resp = x.resp;
 	return x.rc;
@@ -496,272 +594,3 @@ char *ht_http_header(const struct ht_http_resp *resp, const char *name)
 	return NULL;
 }
 
-/* --- the multi interface ------------------------------------------------- */
-
-struct ht_http_multi {
-	CURLM *cm;
-	int max_active;
-	int active;
-	size_t pending;       /* added, not yet taken */
-	struct xfer *waiting, *waiting_tail; /* FIFO; retries carry not_before */
-	struct xfer *running; /* list of active ones */
-	struct xfer *done, *done_tail;
-	CURL **idle;          /* easy handles kept for reuse */
-	int nidle;
-};
-
-struct ht_http_multi *ht_http_multi_new(int max_active)
-{
-	struct ht_http_multi *m;
-
-	pthread_once(&share_once, global_init);
-	m = ht_xcalloc(1, sizeof(*m));
-	m->max_active = max_active > 0 ? max_active : 64;
-	m->cm = curl_multi_init();
-	if (!m->cm) {
-		free(m);
-		return NULL;
-	}
-	m->idle = ht_xcalloc((size_t)m->max_active, sizeof(*m->idle));
-	curl_multi_setopt(m->cm, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	/* Keep as many connections as transfers may run, so that each one
-	 * finds a warm connection. */
-	curl_multi_setopt(m->cm, CURLMOPT_MAXCONNECTS, (long)m->max_active);
-	return m;
-}
-
-static void xfer_free(struct xfer *x)
-{
-	xfer_clear_attempt(x);
-	ht_http_resp_release(&x->resp);
-	free(x);
-}
-
-void ht_http_multi_free(struct ht_http_multi *m)
-{
-	struct xfer *x, *n;
-	int i;
-
-	if (!m)
-		return;
-	for (x = m->running; x; x = n) {
-		n = x->next;
-		curl_multi_remove_handle(m->cm, x->h);
-		curl_easy_cleanup(x->h);
-		xfer_free(x);
-	}
-	for (x = m->waiting; x; x = n) {
-		n = x->next;
-		xfer_free(x);
-	}
-	for (x = m->done; x; x = n) {
-		n = x->next;
-		xfer_free(x);
-	}
-	for (i = 0; i < m->nidle; i++)
-		curl_easy_cleanup(m->idle[i]);
-	free(m->idle);
-	curl_multi_cleanup(m->cm);
-	free(m);
-}
-
-static void push_waiting(struct ht_http_multi *m, struct xfer *x)
-{
-	x->next = NULL;
-	if (m->waiting_tail)
-		m->waiting_tail->next = x;
-	else
-		m->waiting = x;
-	m->waiting_tail = x;
-}
-
-static void push_done(struct ht_http_multi *m, struct xfer *x)
-{
-	x->next = NULL;
-	if (m->done_tail)
-		m->done_tail->next = x;
-	else
-		m->done = x;
-	m->done_tail = x;
-}
-
-int ht_http_multi_add(struct ht_http_multi *m, const struct ht_http_req *req, void *user)
-{
-	struct xfer *x = ht_xcalloc(1, sizeof(*x));
-
-	x->req = req;
-	x->user = user;
-	ht_http_resp_init(&x->resp);
-	x->start_ms = ht_now_ms();
-	push_waiting(m, x);
-	m->pending++;
-	return 0;
-}
-
-size_t ht_http_multi_pending(const struct ht_http_multi *m)
-{
-	return m->pending;
-}
-
-/* Starts waiting requests whose time has come, while slots are free.
- * Returns the milliseconds until the next delayed one may start (-1:
- * none waits). */
-static int64_t start_ready(struct ht_http_multi *m)
-{
-	struct xfer **pp = &m->waiting, *x, *prev = NULL;
-	int64_t now = ht_now_ms(), soonest = -1;
-
-	while ((x = *pp) && m->active < m->max_active) {
-		if (x->not_before_ms > now) {
-			if (soonest < 0 || x->not_before_ms - now < soonest)
-				soonest = x->not_before_ms - now;
-			prev = x;
-			pp = &x->next;
-			continue;
-		}
-		*pp = x->next;
-		if (m->waiting_tail == x)
-			m->waiting_tail = prev;
-		x->h = m->nidle ? m->idle[--m->nidle] : curl_easy_init();
-		if (!x->h) {
-			snprintf(x->resp.error, sizeof(x->resp.error), "cannot start libcurl");
-			x->resp.curl_code = CURLE_OUT_OF_MEMORY;
-			xfer_finish(x);
-			push_done(m, x);
-			continue;
-		}
-		curl_easy_reset(x->h);
-		x->resp.attempts++;
-		if (xfer_setup(x) < 0) {
-			xfer_clear_attempt(x);
-			x->resp.curl_code = CURLE_READ_ERROR;
-			m->idle[m->nidle++] = x->h;
-			x->h = NULL;
-			xfer_finish(x);
-			push_done(m, x);
-			continue;
-		}
-		curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-		x->not_before_ms = now; /* when this attempt started */
-		curl_multi_add_handle(m->cm, x->h);
-		x->next = m->running;
-		m->running = x;
-		m->active++;
-	}
-	for (x = *pp; x; x = x->next)
-		if (x->not_before_ms > now && (soonest < 0 || x->not_before_ms - now < soonest))
-			soonest = x->not_before_ms - now;
-	return soonest;
-}
-
-static void unlink_running(struct ht_http_multi *m, struct xfer *x)
-{
-	struct xfer **pp;
-
-	for (pp = &m->running; *pp; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
-	m->active--;
-}
-
-/* Takes the finished transfers from libcurl: each is done or waits to be
- * tried again. */
-static void reap(struct ht_http_multi *m)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(m->cm, &left))) {
-		struct xfer *x = NULL;
-		int64_t delay;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		xfer_collect(x, msg->data.result);
-		xfer_debug(x, ht_now_ms() - x->not_before_ms);
-		curl_multi_remove_handle(m->cm, x->h);
-		unlink_running(m, x);
-		if (m->nidle < m->max_active)
-			m->idle[m->nidle++] = x->h;
-		else
-			curl_easy_cleanup(x->h);
-		x->h = NULL;
-		delay = xfer_next_delay(x);
-		if (delay >= 0) {
-			x->not_before_ms = ht_now_ms() + delay;
-			push_waiting(m, x);
-		} else {
-			xfer_finish(x);
-			push_done(m, x);
-		}
-	}
-}
-
-int ht_http_multi_run(struct ht_http_multi *m, long timeout_ms)
-{
-	int64_t deadline = timeout_ms >= 0 ? ht_now_ms() + timeout_ms : INT64_MAX;
-
-	for (;;) {
-		int64_t soonest, now, wait;
-		int running;
-		CURLMcode mc;
-
-		soonest = start_ready(m);
-		mc = curl_multi_perform(m->cm, &running);
-		if (mc != CURLM_OK)
-			return ht_error("http: %s", curl_multi_strerror(mc));
-		reap(m);
-		if (m->done)
-			break;
-		if (!m->active && !m->waiting)
-			break;
-		now = ht_now_ms();
-		if (now >= deadline)
-			break;
-		/* A retry that just got its time, or a slot that just freed. */
-		if (m->waiting && m->active < m->max_active && soonest == 0)
-			continue;
-		wait = deadline - now;
-		if (wait > 1000)
-			wait = 1000;
-		if (soonest >= 0 && soonest < wait)
-			wait = soonest;
-		if (m->active) {
-			mc = curl_multi_poll(m->cm, NULL, 0, (int)wait, NULL);
-			if (mc != CURLM_OK)
-				return ht_error("http: %s", curl_multi_strerror(mc));
-		} else {
-			ht_sleep_ms(wait);
-		}
-	}
-	{
-		int n = 0;
-		struct xfer *x;
-
-		for (x = m->done; x; x = x->next)
-			n++;
-		return n;
-	}
-}
-
-void *ht_http_multi_next(struct ht_http_multi *m, struct ht_http_resp *resp, int *rc)
-{
-	struct xfer *x = m->done;
-	void *user;
-
-	if (!x)
-		return NULL;
-	m->done = x->next;
-	if (!m->done)
-		m->done_tail = NULL;
-	m->pending--;
-	*resp = x->resp;
-	if (rc)
-		*rc = x->rc;
-	user = x->user;
-	free(x);
-	return user;
-}

@@ -115,6 +115,14 @@ test_expect_success 'the multi interface retries too' '
   test "$(requests)" = 3
 '
 
+test_expect_success 'the multi interface waits the backoff, not longer' '
+  serve 503 503 200 &&
+  get --attempts 4 http-multi "$URL" 1 1 >out &&
+  test_grep "^done=1 ok=1 failed=0" out &&
+  g1=$(gap 1) && g2=$(gap 2) && echo "waited $g1 and $g2 ms (backoff at most 50 and 100)" &&
+  test "$g1" -lt 500 && test "$g2" -lt 500
+'
+
 test_expect_success 'the multi interface reports failures per request' '
   port=$(free_port) &&
   test_must_fail 1 get --attempts 2 http-multi "http://127.0.0.1:$port/" 5 2 >out &&

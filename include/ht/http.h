@@ -4,7 +4,9 @@
  * A request borrows everything it points to; a response owns its body and
  * headers until ht_http_resp_release(). TLS verification is always on
  * unless the request sets insecure (which a user sets for one endpoint
- * only). Proxies come from the usual variables (libcurl reads them).
+ * only), against $HT_CA_BUNDLE when that file exists, else the system's
+ * CA store. Only http and https are spoken, redirects included. Proxies
+ * come from the usual variables (libcurl reads them).
  *
  * Connections are reused: ht_http_do() shares one connection cache (and
  * DNS and TLS session caches) between all its calls in the process, from
@@ -32,6 +34,24 @@ struct ht_http_retry {
 /* 4 attempts, base 200 ms, cap 20 s, 120 s in all. */
 extern const struct ht_http_retry ht_http_retry_default;
 
+/*
+ * A sink takes a response body as it arrives instead of resp->body: a
+ * download into a file. Its functions get ud. Before each attempt,
+ * offset() (may be NULL) says how many bytes the sink holds already: when
+ * more than 0 the request asks for the rest ("Range: bytes=N-"), so that a
+ * retry goes on where a broken attempt stopped. When a body begins,
+ * start() sees its status and answers 1 to take it, 0 to leave it to
+ * resp->body (an error document, a redirect's), -1 to abort the attempt;
+ * write() gets the bytes and returns 0, or -1 to abort. An aborted
+ * attempt is not retried (resp->curl_code is CURLE_WRITE_ERROR).
+ */
+struct ht_http_sink {
+	int64_t (*offset)(void *ud);
+	int (*start)(void *ud, long status);
+	int (*write)(void *ud, const void *p, size_t n);
+	void *ud;
+};
+
 struct ht_http_req {
 	const char *method;            /* NULL: GET, or POST with a body */
 	const char *url;
@@ -50,6 +70,11 @@ struct ht_http_req {
 	/* Lowercase hex SHA-256 of the body, sent as x-amz-content-sha256
 	 * when signing; NULL: computed when needed (S3, streamed bodies). */
 	const char *payload_sha256;
+	const struct ht_http_sink *sink; /* NULL: the body goes to resp->body */
+	int follow_redirects;          /* follow up to 5 (to http and https only) */
+	long stall_timeout_s;          /* give up an attempt moving under 1 byte/s
+	                                * this long (big bodies); 0: no check */
+	int64_t max_speed;             /* bytes/s each way, 0: no limit (tests) */
 };
 
 struct ht_http_resp {
@@ -59,6 +84,7 @@ struct ht_http_resp {
 	int curl_code;        /* CURLcode of the last attempt */
 	int attempts;
 	long new_connections; /* TCP connections opened, all attempts together */
+	int64_t bytes_sent;   /* request body bytes sent, all attempts together */
 	int64_t elapsed_ms;   /* from the first attempt to the end of the last */
 	char error[256];      /* why it failed, for messages; never holds a secret */
 };
@@ -96,6 +122,8 @@ int64_t ht_http_retry_after_ms(const char *value, int64_t now_wall_ms);
  * u * min(cap_ms, base_ms * 2^k), for u in [0, 1) (a random draw).
  */
 int64_t ht_http_backoff_ms(const struct ht_http_retry *p, int k, double u);
+/* The same with a fresh random draw: the wait the client makes itself. */
+int64_t ht_http_retry_wait_ms(const struct ht_http_retry *p, int k);
 
 /*
  * Frees the shared connection cache. Optional, at the end of main; later
@@ -134,6 +162,10 @@ void ht_http_multi_free(struct ht_http_multi *m);
  * Returns 0, or -1 when the request cannot be queued.
  */
 int ht_http_multi_add(struct ht_http_multi *m, const struct ht_http_req *req, void *user);
+/* The same, but the first attempt starts delay_ms from now at the soonest
+ * (a caller starting a sequence of requests over after a failure). */
+int ht_http_multi_add_after(struct ht_http_multi *m, const struct ht_http_req *req, void *user,
+			    int64_t delay_ms);
 /*
  * Runs transfers until at least one request is complete (with its
  * retries) or timeout_ms passes (-1: no limit; 0: do what can be done

@@ -1,7 +1,8 @@
 /*
  * registry.h: a client of the OCI distribution protocol (Docker Registry
- * HTTP API v2): manifests, blobs in parallel on libcurl's multi interface,
- * anonymous, Basic and Bearer-token authentication.
+ * HTTP API v2): manifests, blobs in parallel, anonymous, Basic and
+ * Bearer-token authentication; on libht's HTTP client (http.h), whose
+ * retry policy r->retry is.
  *
  * Ownership: struct ht_registry owns its strings, tokens and credentials
  * until ht_registry_release(); everything passed in is borrowed (copied
@@ -84,8 +85,9 @@ int ht_registry_put_manifest(struct ht_registry *r, const char *repo, const char
 /*
  * Downloads the blobs descs[0..n) of repo into the store, in parallel: a
  * blob already in the store is not fetched; an interrupted download
- * resumes with a Range request; each blob is checked against its digest
- * and size before it gets its name.
+ * resumes with a Range request (in a retry, or in a later run); redirects
+ * are followed to http and https only; each blob is checked against its
+ * digest and size before it gets its name.
  */
 int ht_registry_fetch_blobs(struct ht_registry *r, const char *repo, struct ht_oci_store *store,
 			    const struct ht_oci_desc *descs, size_t n);
@@ -93,7 +95,8 @@ int ht_registry_fetch_blobs(struct ht_registry *r, const char *repo, struct ht_o
  * Uploads the blobs descs[0..n) from the store to repo, in parallel: HEAD
  * first (what the registry has is skipped), a cross-repository mount from
  * mount_from (a repository of the same registry, may be NULL), else POST,
- * one PATCH with the whole blob, PUT ?digest=. Retries with backoff.
+ * one PATCH with the whole blob, PUT ?digest=. HEAD and POST are retried
+ * per r->retry; a PATCH or PUT that fails so starts a new session.
  */
 int ht_registry_push_blobs(struct ht_registry *r, const char *repo, struct ht_oci_store *store,
 			   const struct ht_oci_desc *descs, size_t n, const char *mount_from);

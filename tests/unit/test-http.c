@@ -1,6 +1,6 @@
 /*
- * test-http.c: Retry-After parsing, backoff bounds, what is retryable,
- * header lookup.
+ * test-http.c: Retry-After parsing, backoff bounds and jitter, what is
+ * retryable, header lookup, refused URLs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +51,26 @@ static void test_backoff(void)
 		}
 	is_int(bad, 0, "backoff: always in [0, min(cap, base * 2^k)]");
 	is_int(ht_http_backoff_ms(&p, 3, 7.0), 799, "backoff: u clamps below 1");
+}
+
+static void test_wait(void)
+{
+	struct ht_http_retry p = { 10, 100, 1000, 60000 };
+	int64_t seen[200];
+	int i, j, bad = 0, distinct = 0;
+
+	/* Drawn in a tight loop, the same millisecond: real jitter still
+	 * spreads them (a clock-derived "random" would not). */
+	for (i = 0; i < 200; i++) {
+		seen[i] = ht_http_retry_wait_ms(&p, 3);
+		if (seen[i] < 0 || seen[i] > 800)
+			bad++;
+		for (j = 0; j < i && seen[j] != seen[i]; j++)
+			;
+		distinct += j == i;
+	}
+	is_int(bad, 0, "wait: within [0, min(cap, base * 2^k)]");
+	ok(distinct > 100, "wait: 200 draws give many values");
 }
 
 static void test_retryable(void)
@@ -110,6 +130,7 @@ int main(void)
 {
 	test_retry_after();
 	test_backoff();
+	test_wait();
 	test_retryable();
 	test_header();
 	test_refused();

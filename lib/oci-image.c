@@ -42,6 +42,14 @@ int ht_oci_desc_parse(json_t *j, const char *where, struct ht_oci_desc *d)
 	return 0;
 }
 
+int ht_oci_size_add(int64_t *sum, int64_t size)
+{
+	if (size < 0 || *sum < 0 || size > INT64_MAX - *sum)
+		return -1;
+	*sum += size;
+	return 0;
+}
+
 json_t *ht_oci_desc_json(const char *media_type, const char *digest, int64_t size)
 {
 	return json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
@@ -92,6 +100,7 @@ int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_ima
 		if (r < 0)
 			return -1;
 	}
+	img->size = img->config_desc.size;
 	layers = json_object_get(manifest, "layers");
 	if (!json_is_array(layers)) {
 		ht_oci_desc_release(&img->config_desc);
@@ -107,6 +116,9 @@ int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_ima
 		if (r < 0)
 			return -1; /* the caller releases img */
 		img->nlayers++;
+		if (ht_oci_size_add(&img->size, img->layers[i].desc.size) < 0)
+			return ht_error("%s: layers[%zu]: the sizes of the config and the layers add up to "
+					"more than %lld bytes", where, i, (long long)INT64_MAX);
 	}
 	json_decref(img->manifest);
 	img->manifest = json_incref(manifest);

@@ -217,7 +217,7 @@ int ht_oci_blob_write(struct ht_oci_blob_writer *w, const void *p, size_t n)
 
 	if (w->fd < 0)
 		return ht_error("blob writer is not open");
-	if (w->expected_size >= 0 && w->size + (int64_t)n > w->expected_size)
+	if (w->expected_size >= 0 && (uint64_t)n > (uint64_t)(w->expected_size - w->size))
 		return ht_error("blob %s is larger than the expected %lld bytes",
 				w->expected[0] ? w->expected : "being written", (long long)w->expected_size);
 	ht_sha256_update(&w->hash, p, n);

@@ -616,7 +616,7 @@ static la_ssize_t diff_read(struct archive *a, void *ud, const void **buf)
 				  archive_error_string(u->raw) ? archive_error_string(u->raw) : "cannot decompress");
 		return -1;
 	}
-	if (u->size + (int64_t)len > u->max_size) {
+	if ((uint64_t)len > (uint64_t)(u->max_size - u->size)) {
 		char msg[80];
 
 		u->too_large = 1;

@@ -169,6 +169,13 @@ void ht_oci_desc_release(struct ht_oci_desc *d);
 int ht_oci_desc_parse(json_t *j, const char *where, struct ht_oci_desc *d);
 /* A new {"mediaType","digest","size"} object. */
 json_t *ht_oci_desc_json(const char *media_type, const char *digest, int64_t size);
+/*
+ * Adds size to *sum unless the result would be over INT64_MAX, or either is
+ * negative: then returns -1 (printing nothing) and leaves *sum alone. For
+ * every sum of sizes that come from a manifest or an index, which are
+ * untrusted.
+ */
+int ht_oci_size_add(int64_t *sum, int64_t size);
 
 /*
  * 1 when name is a valid tag for index.json: 1 to 128 characters of
@@ -218,6 +225,7 @@ struct ht_oci_image {
 	json_t *config;                   /* owned; NULL when not loaded */
 	struct ht_oci_layer *layers;      /* owned array */
 	size_t nlayers;
+	int64_t size;                     /* the config's and the layers' sizes added up */
 };
 void ht_oci_image_init(struct ht_oci_image *img);
 void ht_oci_image_release(struct ht_oci_image *img);
@@ -225,8 +233,9 @@ void ht_oci_image_release(struct ht_oci_image *img);
 /*
  * Parses a manifest (OCI image manifest or Docker schema 2) given as JSON:
  * fills img->manifest (takes a new reference of manifest), config_desc and
- * layers (diff_ids are left empty). where names it in messages. Refuses
- * indexes and manifest lists ("is an index, not a manifest").
+ * layers (diff_ids are left empty) and img->size. where names it in
+ * messages. Refuses indexes and manifest lists ("is an index, not a
+ * manifest"), and sizes that add up to more than INT64_MAX.
  */
 int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_image *img);
 /*

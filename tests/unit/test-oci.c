@@ -213,6 +213,54 @@ static void test_manifest_parse(void)
 	json_decref(j);
 }
 
+/* A manifest whose config is cfg bytes and whose layers are the sizes in
+ * layers (a JSON array of numbers). New reference. */
+static json_t *manifest_of_sizes(long long cfg, const char *layers)
+{
+	const char *d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	json_t *sizes = json_loads(layers, 0, NULL), *arr = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(sizes, i, v)
+		json_array_append_new(arr, ht_oci_desc_json(HT_OCI_MT_LAYER_GZIP, d, json_integer_value(v)));
+	json_decref(sizes);
+	return json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", HT_OCI_MT_MANIFEST,
+			 "config", ht_oci_desc_json(HT_OCI_MT_CONFIG, d, cfg), "layers", arr);
+}
+
+/* Sizes from a manifest are untrusted: their sum must not overflow. */
+static void test_size_overflow(void)
+{
+	struct ht_oci_image img;
+	json_t *j;
+	int64_t sum;
+
+	ht_oci_image_init(&img);
+	j = manifest_of_sizes(1, "[9223372036854775806]");
+	ok(ht_oci_manifest_parse(j, "m", &img) == 0 && img.size == INT64_MAX,
+	   "manifest_parse: sizes adding up to INT64_MAX are accepted, and added up");
+	ht_oci_image_release(&img);
+	json_decref(j);
+	j = manifest_of_sizes(2, "[9223372036854775806]");
+	ok(ht_oci_manifest_parse(j, "m", &img) < 0, "manifest_parse: config + layer over INT64_MAX refused");
+	ht_oci_image_release(&img);
+	json_decref(j);
+	j = manifest_of_sizes(0, "[4611686018427387904, 4611686018427387904]");
+	ok(ht_oci_manifest_parse(j, "m", &img) < 0, "manifest_parse: two layers of 2^62 refused");
+	ht_oci_image_release(&img);
+	json_decref(j);
+	j = manifest_of_sizes(0, "[9223372036854775807, 9223372036854775807, 9223372036854775807]");
+	ok(ht_oci_manifest_parse(j, "m", &img) < 0, "manifest_parse: three layers of INT64_MAX refused");
+	ht_oci_image_release(&img);
+	json_decref(j);
+
+	sum = INT64_MAX - 1;
+	ok(ht_oci_size_add(&sum, 1) == 0 && sum == INT64_MAX, "size_add: up to INT64_MAX");
+	ok(ht_oci_size_add(&sum, 1) < 0 && sum == INT64_MAX, "size_add: past INT64_MAX refused, sum kept");
+	sum = 5;
+	ok(ht_oci_size_add(&sum, -1) < 0 && sum == 5, "size_add: a negative size refused");
+}
+
 int main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/test-oci.XXXXXX";
@@ -226,6 +274,7 @@ int main(int argc, char **argv)
 	test_blobs();
 	test_refs();
 	test_manifest_parse();
+	test_size_overflow();
 	ht_remove_tree(tmpdir);
 	return tap_done();
 }

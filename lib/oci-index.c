@@ -4,11 +4,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,24 +73,7 @@ int ht_oci_read_index(struct ht_oci_store *s, json_t **out)
 
 static int index_lock(struct ht_oci_store *s)
 {
-	char *path = ht_path_join(s->dir, "index.json.lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		ht_error("cannot open '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			ht_error("cannot lock '%s': %s", path, strerror(errno));
-			close(fd);
-			free(path);
-			return -1;
-		}
-	}
-	free(path);
-	return fd;
+	return ht_oci_lock(s, "index.json.lock", LOCK_EX);
 }
 
 static int index_save(struct ht_oci_store *s, json_t *idx)
@@ -237,38 +220,90 @@ int ht_oci_resolve(struct ht_oci_store *s, const char *ref, struct ht_oci_desc *
 
 /* --- gc ---------------------------------------------------------------------- */
 
-/* A set of hex names, kept as a sorted-on-demand array. */
+/*
+ * A set of blob names (64 hex digits): open addressing with linear
+ * probing in a table at most half full. A name's slot comes from its first
+ * 16 digits mixed with a random seed, so names chosen to collide (a
+ * manifest can list any digests) cost no more than others.
+ */
 struct hexset {
-	char **v;
-	size_t n, cap;
+	char (*v)[HT_SHA256_HEX_LEN + 1]; /* "" in a free slot */
+	size_t n, cap;                    /* cap is 0 or a power of two */
+	uint64_t seed;
 };
 
-static void hexset_add(struct hexset *h, const char *digest)
+static uint64_t hexset_hash(const struct hexset *h, const char *hex)
 {
-	if (h->n == h->cap) {
-		h->cap = h->cap ? 2 * h->cap : 32;
-		h->v = ht_xrealloc(h->v, h->cap * sizeof(*h->v));
+	uint64_t x = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		x = x << 4 | (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+	x ^= h->seed; /* then splitmix64's finaliser */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* The slot of hex: where it is, or the free slot where it would go. */
+static size_t hexset_slot(const struct hexset *h, const char *hex)
+{
+	size_t i = (size_t)hexset_hash(h, hex) & (h->cap - 1);
+
+	while (h->v[i][0] && memcmp(h->v[i], hex, HT_SHA256_HEX_LEN) != 0)
+		i = (i + 1) & (h->cap - 1);
+	return i;
+}
+
+static void hexset_init(struct hexset *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (getrandom(&h->seed, sizeof(h->seed), GRND_NONBLOCK) != (ssize_t)sizeof(h->seed))
+		h->seed = (uint64_t)ht_now_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+}
+
+/* Adds the blob of digest (a valid one); 1 when it was new. */
+static int hexset_add(struct hexset *h, const char *digest)
+{
+	const char *hex = digest + 7;
+	size_t i;
+
+	if (2 * (h->n + 1) > h->cap) {
+		struct hexset old = *h;
+
+		h->cap = old.cap ? 2 * old.cap : 64;
+		h->v = ht_xcalloc(h->cap, sizeof(*h->v));
+		for (i = 0; i < old.cap; i++)
+			if (old.v[i][0])
+				memcpy(h->v[hexset_slot(h, old.v[i])], old.v[i], HT_SHA256_HEX_LEN + 1);
+		free(old.v);
 	}
-	h->v[h->n++] = ht_xstrdup(digest + 7);
+	i = hexset_slot(h, hex);
+	if (h->v[i][0])
+		return 0;
+	memcpy(h->v[i], hex, HT_SHA256_HEX_LEN + 1);
+	h->n++;
+	return 1;
 }
 
-static int hexset_has(const struct hexset *h, const char *hex)
+/* 1 when name (a file name in blobs/sha256) is in the set. */
+static int hexset_has(const struct hexset *h, const char *name)
 {
-	size_t i;
+	char digest[HT_DIGEST_LEN + 1];
 
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->v[i], hex) == 0)
-			return 1;
-	return 0;
+	if (!h->cap || strlen(name) != HT_SHA256_HEX_LEN)
+		return 0;
+	memcpy(digest, "sha256:", 7);
+	memcpy(digest + 7, name, HT_SHA256_HEX_LEN + 1);
+	if (!ht_digest_valid(digest))
+		return 0;
+	return h->v[hexset_slot(h, name)][0] != '\0';
 }
 
-static void hexset_free(struct hexset *h)
+static void hexset_release(struct hexset *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		free(h->v[i]);
 	free(h->v);
+	memset(h, 0, sizeof(*h));
 }
 
 /* Marks digest and what it references (a manifest's config and layers, an
@@ -279,9 +314,8 @@ static int mark(struct ht_oci_store *s, struct hexset *live, const char *digest,
 	size_t i;
 	int have;
 
-	if (!ht_digest_valid(digest) || hexset_has(live, digest + 7))
+	if (!ht_digest_valid(digest) || !hexset_add(live, digest))
 		return 0;
-	hexset_add(live, digest);
 	have = ht_oci_has_blob(s, digest, NULL);
 	if (have <= 0 || depth > 8)
 		return have < 0 ? -1 : 0;
@@ -300,21 +334,60 @@ static int mark(struct ht_oci_store *s, struct hexset *live, const char *digest,
 	return 0;
 }
 
+/*
+ * Takes DIR/gc.lock exclusively, waiting for the writers; when s holds it
+ * shared itself, that lock is dropped first (flock on a second descriptor
+ * would wait for this very process). Returns the descriptor.
+ */
+static int gc_lock_take(struct ht_oci_store *s)
+{
+	int fd;
+
+	if (s->writing && s->gc_lock >= 0) {
+		close(s->gc_lock);
+		s->gc_lock = -1;
+	}
+	fd = ht_oci_lock(s, HT_OCI_GC_LOCK, LOCK_EX | LOCK_NB);
+	if (fd < 0 && errno == EWOULDBLOCK) {
+		ht_warning("waiting for the writers of '%s' to finish (an ht-build or ht-pull "
+			   "between writing blobs and tagging them)", s->dir);
+		fd = ht_oci_lock(s, HT_OCI_GC_LOCK, LOCK_EX);
+	}
+	return fd;
+}
+
+/* Gives up the gc's lock; a store opened to write takes its shared one again. */
+static int gc_lock_drop(struct ht_oci_store *s, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (s->writing && s->gc_lock < 0) {
+		s->gc_lock = ht_oci_lock(s, HT_OCI_GC_LOCK, LOCK_SH);
+		if (s->gc_lock < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int ht_oci_gc(struct ht_oci_store *s, long *removed, int64_t *bytes)
 {
-	struct hexset live = { 0 };
+	struct hexset live;
 	json_t *idx = NULL, *m;
 	DIR *dir = NULL;
 	struct dirent *de;
 	size_t i;
 	long nrm = 0;
 	int64_t nbytes = 0;
-	int lock, r = -1;
+	int gc_lock, lock = -1, r = -1;
 	time_t now = time(NULL);
 
+	hexset_init(&live);
+	gc_lock = gc_lock_take(s);
+	if (gc_lock < 0)
+		goto out;
 	lock = index_lock(s);
 	if (lock < 0)
-		return -1;
+		goto out;
 	if (index_load(s, &idx) < 0)
 		goto out;
 	json_array_foreach(json_object_get(idx, "manifests"), i, m)
@@ -350,8 +423,11 @@ out:
 	if (dir)
 		closedir(dir);
 	json_decref(idx);
-	hexset_free(&live);
-	close(lock);
+	hexset_release(&live);
+	if (lock >= 0)
+		close(lock);
+	if (gc_lock_drop(s, gc_lock) < 0)
+		r = -1;
 	if (removed)
 		*removed = nrm;
 	if (bytes)

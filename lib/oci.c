@@ -33,12 +33,18 @@ int ht_oci_open(struct ht_oci_store *s, const char *dir, int create)
 
 	s->dir = ht_xstrdup(dir);
 	s->blobs = ht_xasprintf("%s/blobs/sha256", dir);
+	s->writing = 0;
+	s->gc_lock = -1;
 	p = ht_path_join(dir, "oci-layout");
 	if (create) {
 		if (ht_mkdir_p(s->blobs, 0755) < 0) {
 			ht_error("cannot create '%s': %s", s->blobs, strerror(errno));
 			goto fail;
 		}
+		s->gc_lock = ht_oci_lock(s, HT_OCI_GC_LOCK, LOCK_SH);
+		if (s->gc_lock < 0)
+			goto fail;
+		s->writing = 1;
 		if (ensure_file(p, LAYOUT_JSON "\n") < 0)
 			goto fail;
 		free(p);
@@ -77,9 +83,40 @@ fail:
 
 void ht_oci_close(struct ht_oci_store *s)
 {
+	if (s->writing && s->gc_lock >= 0)
+		close(s->gc_lock);
+	s->writing = 0;
+	s->gc_lock = -1;
 	free(s->dir);
 	free(s->blobs);
 	s->dir = s->blobs = NULL;
+}
+
+int ht_oci_lock(struct ht_oci_store *s, const char *name, int how)
+{
+	char *path = ht_path_join(s->dir, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), r;
+
+	if (fd < 0) {
+		ht_error("cannot open '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	do
+		r = flock(fd, how);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+
+		if (e != EWOULDBLOCK)
+			ht_error("cannot lock '%s': %s", path, strerror(e));
+		close(fd);
+		free(path);
+		errno = e;
+		return -1;
+	}
+	free(path);
+	return fd;
 }
 
 /* --- blobs ------------------------------------------------------------------ */

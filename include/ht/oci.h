@@ -22,6 +22,10 @@
  * detect that). index.json is rewritten under a lock (flock on
  * DIR/index.json.lock) with a temporary file renamed into place, so
  * concurrent ht_oci_tag calls from several processes do not lose updates.
+ * A process that opens the store to write holds DIR/gc.lock shared until
+ * it closes the store, so from its first blob to its tag; ht_oci_gc takes
+ * it exclusively, so it never removes a blob that a writer has written, or
+ * found already there and means to use, but not tagged yet.
  */
 #ifndef HT_OCI_H
 #define HT_OCI_H
@@ -49,20 +53,35 @@
 #define HT_OCI_DEFAULT_DIR ".hypertest/oci"
 /* Largest manifest, index or config read into memory: 4 MiB. */
 #define HT_OCI_JSON_MAX (4 * 1024 * 1024)
+/* The lock writers hold shared and ht_oci_gc exclusively, in DIR. */
+#define HT_OCI_GC_LOCK "gc.lock"
 
 struct ht_oci_store {
-	char *dir;   /* the layout's directory */
-	char *blobs; /* DIR/blobs/sha256 */
+	char *dir;    /* the layout's directory */
+	char *blobs;  /* DIR/blobs/sha256 */
+	int writing;  /* 1 when opened to write: gc_lock is held shared */
+	int gc_lock;  /* the descriptor of DIR/gc.lock when writing */
 };
 
 /*
- * Opens the layout at dir. With create, makes the directory, oci-layout,
- * an empty index.json and blobs/sha256/ when they are missing; without it,
- * a directory that is not an OCI layout is an error. dir is copied.
+ * Opens the layout at dir. With create, the store is opened to write:
+ * makes the directory, oci-layout, an empty index.json and blobs/sha256/
+ * when they are missing, and takes DIR/gc.lock shared until ht_oci_close
+ * (waiting while an ht_oci_gc runs). Open the store this way before
+ * writing blobs or relying on blobs already there for an image to tag:
+ * a gc never runs between that and the tag. Without create, a directory
+ * that is not an OCI layout is an error. dir is copied.
  */
 int ht_oci_open(struct ht_oci_store *s, const char *dir, int create);
-/* Frees what s holds. Safe on a zeroed or closed store. */
+/* Frees what s holds and drops its lock. Safe on a zeroed or closed store. */
 void ht_oci_close(struct ht_oci_store *s);
+/*
+ * Opens DIR/name (creating it) and flock()s it with how (LOCK_SH or
+ * LOCK_EX, maybe with LOCK_NB). Returns the descriptor, which the caller
+ * closes to unlock. With LOCK_NB, a lock held by someone else returns -1
+ * with errno EWOULDBLOCK and prints nothing.
+ */
+int ht_oci_lock(struct ht_oci_store *s, const char *name, int how);
 
 /* --- blobs ------------------------------------------------------------------ */
 
@@ -204,8 +223,12 @@ int ht_oci_read_index(struct ht_oci_store *s, json_t **out);
 /*
  * Removes blobs not reachable from index.json (manifests -> config and
  * layers; indexes -> manifests), and temporary files older than a day.
- * *removed and *bytes (may be NULL) count what went. Do not run it while
- * another process writes an image that is not tagged yet.
+ * *removed and *bytes (may be NULL) count what went. Holds DIR/gc.lock
+ * exclusively (and index.json's lock) while it works: it first waits, with
+ * a warning, until the processes that opened the store to write have
+ * closed it, and writers that open it meanwhile wait for the gc. When s
+ * itself was opened to write, its own shared lock is given up for the
+ * gc and taken again afterwards.
  */
 int ht_oci_gc(struct ht_oci_store *s, long *removed, int64_t *bytes);
 

@@ -149,6 +149,64 @@ int ht_oci_image_load_config(struct ht_oci_store *s, struct ht_oci_image *img)
 	return 0;
 }
 
+int ht_oci_copy_image(struct ht_oci_store *from, struct ht_oci_store *to, const struct ht_oci_image *img)
+{
+	size_t i;
+
+	if (ht_oci_copy_blob(from, to, img->config_desc.digest, img->config_desc.size) < 0)
+		return -1;
+	for (i = 0; i < img->nlayers; i++)
+		if (ht_oci_copy_blob(from, to, img->layers[i].desc.digest, img->layers[i].desc.size) < 0)
+			return -1;
+	return ht_oci_copy_blob(from, to, img->manifest_desc.digest, img->manifest_desc.size);
+}
+
+/* The member key of obj, made empty (a new object or array) when it is
+ * missing or of another type; borrowed. */
+static json_t *member(json_t *obj, const char *key, int array)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (array ? !json_is_array(v) : !json_is_object(v)) {
+		v = array ? json_array() : json_object();
+		json_object_set_new(obj, key, v);
+	}
+	return v;
+}
+
+json_t *ht_oci_config_get(json_t *config, const char *key, int array)
+{
+	return member(member(config, "config", 0), key, array);
+}
+
+void ht_oci_config_set_env(json_t *config, const char *key, const char *value, int keep)
+{
+	json_t *env = ht_oci_config_get(config, "Env", 1), *e;
+	size_t i, kl = strlen(key);
+	char *kv = ht_xasprintf("%s=%s", key, value);
+
+	json_array_foreach(env, i, e) {
+		const char *v = json_string_value(e);
+
+		if (v && !strncmp(v, key, kl) && v[kl] == '=') {
+			if (!keep)
+				json_array_set_new(env, i, json_string(kv));
+			free(kv);
+			return;
+		}
+	}
+	json_array_append_new(env, json_string(kv));
+	free(kv);
+}
+
+void ht_oci_config_add_layer(json_t *config, const char *diff_id, const char *created,
+			     const char *created_by)
+{
+	json_array_append_new(member(member(config, "rootfs", 0), "diff_ids", 1), json_string(diff_id));
+	json_array_append_new(member(config, "history", 1),
+			      json_pack("{s:s, s:s}", "created", created, "created_by", created_by));
+}
+
 int ht_oci_index_pick(json_t *index, const char *os, const char *arch, const char *variant,
 		      struct ht_oci_desc *d)
 {

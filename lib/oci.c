@@ -370,6 +370,47 @@ int ht_oci_put_blob(struct ht_oci_store *s, const void *buf, size_t len,
 	return 0;
 }
 
+int ht_oci_copy_blob(struct ht_oci_store *from, struct ht_oci_store *to, const char *digest,
+		     int64_t size)
+{
+	struct ht_oci_blob_writer w;
+	char *path, buf[65536];
+	ssize_t n;
+	int fd, has = ht_oci_has_blob(to, digest, NULL);
+
+	if (has)
+		return has < 0 ? -1 : 0;
+	path = ht_oci_blob_path(from, digest);
+	if (!path)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ht_error("cannot open '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (ht_oci_blob_begin(to, &w, digest, size) < 0) {
+		close(fd);
+		free(path);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ht_error("cannot read '%s': %s", path, strerror(errno));
+		if (n < 0 || ht_oci_blob_write(&w, buf, (size_t)n) < 0) {
+			ht_oci_blob_abort(&w);
+			close(fd);
+			free(path);
+			return -1;
+		}
+	}
+	close(fd);
+	free(path);
+	return ht_oci_blob_commit(&w, NULL, NULL);
+}
+
 int ht_oci_has_blob(struct ht_oci_store *s, const char *digest, int64_t *size)
 {
 	struct stat st;

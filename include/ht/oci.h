@@ -8,6 +8,8 @@
  *   DIR/blobs/sha256/HEX  content-addressed blobs (layers, configs, manifests)
  *
  * skopeo (oci:DIR:TAG) and umoci (--image DIR:TAG) read it as it is.
+ * lib/oci.c has the layout and the blobs, lib/oci-index.c the tags and
+ * the gc, lib/oci-image.c descriptors, manifests, configs and images.
  *
  * Ownership: struct ht_oci_store, struct ht_oci_blob_writer and struct
  * ht_oci_image own what they hold and are freed by their close / abort /
@@ -149,6 +151,13 @@ void ht_oci_blob_suspend(struct ht_oci_blob_writer *w);
 int ht_oci_put_blob(struct ht_oci_store *s, const void *buf, size_t len,
 		    char digest_out[HT_DIGEST_LEN + 1]);
 /*
+ * Copies the blob digest from the store from into the store to (nothing
+ * to do when it is there already), checking its digest, and its size
+ * unless size is -1, as it is written.
+ */
+int ht_oci_copy_blob(struct ht_oci_store *from, struct ht_oci_store *to, const char *digest,
+		     int64_t size);
+/*
  * 1 when the blob is in the store (its size in *size, may be NULL), 0 when
  * it is not, -1 on a malformed digest or an I/O error. Does not hash it.
  */
@@ -267,6 +276,23 @@ int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_ima
  * (refusing a count that does not match the layers).
  */
 int ht_oci_image_load_config(struct ht_oci_store *s, struct ht_oci_image *img);
+/* Copies the blobs of img (config, layers, then the manifest) from the
+ * store from into the store to, checking digests and sizes. */
+int ht_oci_copy_image(struct ht_oci_store *from, struct ht_oci_store *to, const struct ht_oci_image *img);
+
+/*
+ * Editing an image config (borrowed, changed in place). ht_oci_config_get
+ * returns config.config.KEY (borrowed), made an empty object or array
+ * (array set) when it is missing or of another type, config.config too.
+ * ht_oci_config_set_env sets KEY=VALUE in config.config.Env, replacing an
+ * earlier KEY unless keep is set. ht_oci_config_add_layer appends a layer
+ * on top: its diff_id to rootfs.diff_ids, {created, created_by} to history.
+ */
+json_t *ht_oci_config_get(json_t *config, const char *key, int array);
+void ht_oci_config_set_env(json_t *config, const char *key, const char *value, int keep);
+void ht_oci_config_add_layer(json_t *config, const char *diff_id, const char *created,
+			     const char *created_by);
+
 /*
  * Picks from an index (or Docker manifest list) the manifest for os/arch
  * (variant may be NULL: any). Returns 1 with *d filled in, 0 when none

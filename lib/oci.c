@@ -97,6 +97,8 @@ int ht_oci_lock(struct ht_oci_store *s, const char *name, int how)
 	char *path = ht_path_join(s->dir, name);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), r;
 
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* flock needs no write access */
 	if (fd < 0) {
 		ht_error("cannot open '%s': %s", path, strerror(errno));
 		free(path);

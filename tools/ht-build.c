@@ -434,7 +434,7 @@ static int build_runner_layer(struct build *b)
 	else
 		rc = ht_layer_add_program(&l, RUNNER_DIR "/bin/ht-runner", runner, RUNNER_DIR "/lib", &loader);
 	if (rc == 0 && loader && access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
-		rc = ht_layer_add_file(&l, CA_BUNDLE + 1, "/etc/ssl/certs/ca-certificates.crt", 0);
+		rc = ht_layer_add_file(&l, &CA_BUNDLE[1], "/etc/ssl/certs/ca-certificates.crt", 0);
 	free(runner);
 	if (rc < 0) {
 		free(loader);

@@ -10,9 +10,9 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,150 +32,7 @@
 #define BLOCK (1u << 20)
 #define DICT 32768u
 
-/* --- the entry list ------------------------------------------------------- */
-
-void ht_layer_list_init(struct ht_layer_list *l)
-{
-	memset(l, 0, sizeof(*l));
-}
-
-void ht_layer_list_release(struct ht_layer_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		free(l->v[i].src);
-		free(l->v[i].link);
-	}
-	free(l->v);
-	ht_layer_list_init(l);
-}
-
-static struct ht_layer_entry *push(struct ht_layer_list *l, const char *name, mode_t type)
-{
-	struct ht_layer_entry *e;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		l->v = ht_xrealloc(l->v, l->cap * sizeof(*l->v));
-	}
-	e = &l->v[l->n++];
-	memset(e, 0, sizeof(*e));
-	while (*name == '/')
-		name++;
-	e->name = ht_xstrdup(name);
-	while (*e->name && e->name[strlen(e->name) - 1] == '/')
-		e->name[strlen(e->name) - 1] = '\0';
-	e->type = type;
-	e->mode = type == S_IFLNK ? 0777 : 0755;
-	return e;
-}
-
-void ht_layer_add_dir(struct ht_layer_list *l, const char *name)
-{
-	push(l, name, S_IFDIR);
-}
-
-static void add_regular(struct ht_layer_list *l, const char *name, const char *src,
-			const struct stat *st, int exec)
-{
-	struct ht_layer_entry *e = push(l, name, S_IFREG);
-
-	e->src = ht_xstrdup(src);
-	e->st = *st;
-	e->size = (int64_t)st->st_size;
-	if (exec < 0)
-		exec = (st->st_mode & 0111) != 0;
-	e->mode = exec ? 0755 : 0644;
-}
-
-int ht_layer_add_file(struct ht_layer_list *l, const char *name, const char *src, int exec)
-{
-	struct stat st;
-
-	if (stat(src, &st) < 0)
-		return ht_error("cannot stat '%s': %s", src, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return ht_error("'%s' is not a regular file", src);
-	add_regular(l, name, src, &st, exec);
-	return 0;
-}
-
-static int walk(struct ht_layer_list *l, const char *prefix, const char *dir, const char *rel,
-		const struct ht_ignore *ig, long *count)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int rc = 0;
-
-	if (!d)
-		return ht_error("cannot open '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d)) && rc == 0) {
-		char *path, *r, *name;
-		struct stat st;
-		int excluded;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		path = ht_path_join(dir, de->d_name);
-		r = *rel ? ht_xasprintf("%s/%s", rel, de->d_name) : ht_xstrdup(de->d_name);
-		name = *prefix ? ht_xasprintf("%s/%s", prefix, r) : ht_xstrdup(r);
-		if (lstat(path, &st) < 0) {
-			rc = ht_error("cannot stat '%s': %s", path, strerror(errno));
-			goto next;
-		}
-		excluded = ig && ht_ignore_match(ig, r);
-		if (S_ISDIR(st.st_mode)) {
-			if (!excluded) {
-				ht_layer_add_dir(l, name);
-				(*count)++;
-			}
-			if (!excluded || ht_ignore_descend(ig, r))
-				rc = walk(l, prefix, path, r, ig, count);
-		} else if (excluded) {
-			/* left out */
-		} else if (S_ISREG(st.st_mode)) {
-			add_regular(l, name, path, &st, -1);
-			(*count)++;
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[4096];
-			ssize_t n = readlink(path, target, sizeof(target) - 1);
-
-			if (n < 0) {
-				rc = ht_error("cannot read link '%s': %s", path, strerror(errno));
-				goto next;
-			}
-			target[n] = '\0';
-			push(l, name, S_IFLNK)->link = ht_xstrdup(target);
-			(*count)++;
-		} else {
-			ht_warning("'%s' is not a file, directory or symlink: left out", path);
-		}
-next:
-		free(path);
-		free(r);
-		free(name);
-	}
-	closedir(d);
-	return rc;
-}
-
-int ht_layer_add_tree(struct ht_layer_list *l, const char *prefix, const char *root,
-		      const struct ht_ignore *ig, long *count)
-{
-	long n = 0;
-	int r;
-
-	while (*prefix == '/')
-		prefix++;
-	if (*prefix)
-		ht_layer_add_dir(l, prefix);
-	r = walk(l, prefix, root, "", ig, &n);
-	if (count)
-		*count = n;
-	return r;
-}
+/* --- writing a layer ------------------------------------------------------ */
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -744,5 +601,41 @@ int ht_layer_gzip_size(struct ht_oci_store *s, const char *digest, int64_t *size
 	gzclose(gz);
 	free(path);
 	*size = total;
+	return 0;
+}
+
+int ht_layer_tar_size(struct ht_oci_store *s, const char *cache_dir, const struct ht_oci_layer *l,
+		      int64_t *size)
+{
+	char *path = NULL, *buf, txt[32];
+	long v;
+
+	if (l->desc.media_type && !strstr(l->desc.media_type, "gzip")) {
+		*size = l->desc.size; /* an uncompressed tar */
+		return 0;
+	}
+	if (cache_dir && l->diff_id[0]) {
+		path = ht_xasprintf("%s/size-%s", cache_dir, l->diff_id + 7);
+		if (ht_read_file(path, 64, &buf, NULL) == 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			if (ht_parse_long(buf, 0, LONG_MAX, &v) == 0) {
+				free(buf);
+				free(path);
+				*size = v;
+				return 0;
+			}
+			free(buf);
+		}
+	}
+	if (ht_layer_gzip_size(s, l->desc.digest, size) < 0) {
+		free(path);
+		return -1;
+	}
+	if (path) {
+		snprintf(txt, sizeof(txt), "%lld\n", (long long)*size);
+		if (ht_mkdir_p(cache_dir, 0755) == 0)
+			(void)ht_write_file_atomic(path, txt, strlen(txt), 0644);
+	}
+	free(path);
 	return 0;
 }

@@ -1,7 +1,6 @@
 /*
  * oci.c: the local OCI image layout store. See include/ht/oci.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +8,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ht/diag.h"
@@ -35,12 +33,18 @@ int ht_oci_open(struct ht_oci_store *s, const char *dir, int create)
 
 	s->dir = ht_xstrdup(dir);
 	s->blobs = ht_xasprintf("%s/blobs/sha256", dir);
+	s->writing = 0;
+	s->gc_lock = -1;
 	p = ht_path_join(dir, "oci-layout");
 	if (create) {
 		if (ht_mkdir_p(s->blobs, 0755) < 0) {
 			ht_error("cannot create '%s': %s", s->blobs, strerror(errno));
 			goto fail;
 		}
+		s->gc_lock = ht_oci_lock(s, HT_OCI_GC_LOCK, LOCK_SH);
+		if (s->gc_lock < 0)
+			goto fail;
+		s->writing = 1;
 		if (ensure_file(p, LAYOUT_JSON "\n") < 0)
 			goto fail;
 		free(p);
@@ -79,9 +83,42 @@ fail:
 
 void ht_oci_close(struct ht_oci_store *s)
 {
+	if (s->writing && s->gc_lock >= 0)
+		close(s->gc_lock);
+	s->writing = 0;
+	s->gc_lock = -1;
 	free(s->dir);
 	free(s->blobs);
 	s->dir = s->blobs = NULL;
+}
+
+int ht_oci_lock(struct ht_oci_store *s, const char *name, int how)
+{
+	char *path = ht_path_join(s->dir, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), r;
+
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* flock needs no write access */
+	if (fd < 0) {
+		ht_error("cannot open '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	do
+		r = flock(fd, how);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+
+		if (e != EWOULDBLOCK)
+			ht_error("cannot lock '%s': %s", path, strerror(e));
+		close(fd);
+		free(path);
+		errno = e;
+		return -1;
+	}
+	free(path);
+	return fd;
 }
 
 /* --- blobs ------------------------------------------------------------------ */
@@ -219,7 +256,7 @@ int ht_oci_blob_write(struct ht_oci_blob_writer *w, const void *p, size_t n)
 
 	if (w->fd < 0)
 		return ht_error("blob writer is not open");
-	if (w->expected_size >= 0 && w->size + (int64_t)n > w->expected_size)
+	if (w->expected_size >= 0 && (uint64_t)n > (uint64_t)(w->expected_size - w->size))
 		return ht_error("blob %s is larger than the expected %lld bytes",
 				w->expected[0] ? w->expected : "being written", (long long)w->expected_size);
 	ht_sha256_update(&w->hash, p, n);
@@ -335,6 +372,47 @@ int ht_oci_put_blob(struct ht_oci_store *s, const void *buf, size_t len,
 	return 0;
 }
 
+int ht_oci_copy_blob(struct ht_oci_store *from, struct ht_oci_store *to, const char *digest,
+		     int64_t size)
+{
+	struct ht_oci_blob_writer w;
+	char *path, buf[65536];
+	ssize_t n;
+	int fd, has = ht_oci_has_blob(to, digest, NULL);
+
+	if (has)
+		return has < 0 ? -1 : 0;
+	path = ht_oci_blob_path(from, digest);
+	if (!path)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ht_error("cannot open '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (ht_oci_blob_begin(to, &w, digest, size) < 0) {
+		close(fd);
+		free(path);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ht_error("cannot read '%s': %s", path, strerror(errno));
+		if (n < 0 || ht_oci_blob_write(&w, buf, (size_t)n) < 0) {
+			ht_oci_blob_abort(&w);
+			close(fd);
+			free(path);
+			return -1;
+		}
+	}
+	close(fd);
+	free(path);
+	return ht_oci_blob_commit(&w, NULL, NULL);
+}
+
 int ht_oci_has_blob(struct ht_oci_store *s, const char *digest, int64_t *size)
 {
 	struct stat st;
@@ -446,561 +524,4 @@ int ht_oci_put_json(struct ht_oci_store *s, json_t *j, char digest_out[HT_DIGEST
 		*size_out = (int64_t)strlen(txt);
 	free(txt);
 	return r;
-}
-
-/* --- descriptors, refs --------------------------------------------------- */
-
-void ht_oci_desc_release(struct ht_oci_desc *d)
-{
-	free(d->media_type);
-	d->media_type = NULL;
-	d->digest[0] = '\0';
-	d->size = 0;
-}
-
-int ht_oci_desc_parse(json_t *j, const char *where, struct ht_oci_desc *d)
-{
-	const char *digest, *mt;
-	json_t *size;
-
-	memset(d, 0, sizeof(*d));
-	if (!json_is_object(j))
-		return ht_error("%s: expected a descriptor object", where);
-	digest = ht_json_str(j, "digest", NULL);
-	if (!ht_digest_valid(digest))
-		return ht_error("%s: missing or unsupported digest '%s'", where, digest ? digest : "");
-	size = json_object_get(j, "size");
-	if (!json_is_integer(size) || json_integer_value(size) < 0)
-		return ht_error("%s: missing or negative size", where);
-	memcpy(d->digest, digest, HT_DIGEST_LEN + 1);
-	d->size = json_integer_value(size);
-	mt = ht_json_str(j, "mediaType", NULL);
-	d->media_type = mt ? ht_xstrdup(mt) : NULL;
-	return 0;
-}
-
-json_t *ht_oci_desc_json(const char *media_type, const char *digest, int64_t size)
-{
-	return json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
-			 "size", (json_int_t)size);
-}
-
-int ht_oci_tag_valid(const char *name)
-{
-	size_t i, n = name ? strlen(name) : 0;
-
-	if (n < 1 || n > 128 || strchr(".-:", name[0]))
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("_.:/@-", c)))
-			return 0;
-	}
-	return 1;
-}
-
-static int index_load(struct ht_oci_store *s, json_t **out)
-{
-	char *path = ht_path_join(s->dir, "index.json");
-	char *buf = NULL;
-	size_t len;
-	json_error_t e;
-	json_t *j;
-
-	*out = NULL;
-	if (ht_read_file(path, HT_OCI_JSON_MAX, &buf, &len) < 0) {
-		ht_error("cannot read '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	j = json_loadb(buf, len, 0, &e);
-	free(buf);
-	if (!json_is_object(j) || !json_is_array(json_object_get(j, "manifests"))) {
-		if (j)
-			ht_error("%s: expected an image index with a manifests array", path);
-		else
-			ht_error("%s:%d:%d: %s", path, e.line, e.column, e.text);
-		json_decref(j);
-		free(path);
-		return -1;
-	}
-	free(path);
-	*out = j;
-	return 0;
-}
-
-int ht_oci_read_index(struct ht_oci_store *s, json_t **out)
-{
-	return index_load(s, out);
-}
-
-static int index_lock(struct ht_oci_store *s)
-{
-	char *path = ht_path_join(s->dir, "index.json.lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		ht_error("cannot open '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			ht_error("cannot lock '%s': %s", path, strerror(errno));
-			close(fd);
-			free(path);
-			return -1;
-		}
-	}
-	free(path);
-	return fd;
-}
-
-static int index_save(struct ht_oci_store *s, json_t *idx)
-{
-	char *path = ht_path_join(s->dir, "index.json");
-	char *txt = json_dumps(idx, JSON_COMPACT);
-	int r;
-
-	if (!txt) {
-		free(path);
-		return ht_error("cannot serialise index.json");
-	}
-	r = ht_write_file_atomic(path, txt, strlen(txt), 0644);
-	free(txt);
-	free(path);
-	return r;
-}
-
-static const char *entry_name(json_t *m)
-{
-	return ht_json_str(json_object_get(m, "annotations"), HT_OCI_REF_NAME, NULL);
-}
-
-/* Removes the entries named name from the manifests array; returns how many. */
-static int index_drop(json_t *arr, const char *name)
-{
-	size_t i = 0;
-	int n = 0;
-
-	while (i < json_array_size(arr)) {
-		const char *e = entry_name(json_array_get(arr, i));
-
-		if (e && strcmp(e, name) == 0) {
-			json_array_remove(arr, i);
-			n++;
-		} else {
-			i++;
-		}
-	}
-	return n;
-}
-
-int ht_oci_tag(struct ht_oci_store *s, const char *name, const char *manifest_digest,
-	       const char *media_type, int64_t size, json_t *platform)
-{
-	json_t *idx = NULL, *arr, *d;
-	int lock, r = -1, have;
-
-	if (!ht_oci_tag_valid(name))
-		return ht_error("invalid tag '%s'", name ? name : "");
-	have = ht_oci_has_blob(s, manifest_digest, NULL);
-	if (have < 0)
-		return -1;
-	if (!have)
-		return ht_error("cannot tag '%s': blob '%s' is not in '%s'", name, manifest_digest, s->dir);
-	lock = index_lock(s);
-	if (lock < 0)
-		return -1;
-	if (index_load(s, &idx) < 0)
-		goto out;
-	arr = json_object_get(idx, "manifests");
-	index_drop(arr, name);
-	d = ht_oci_desc_json(media_type, manifest_digest, size);
-	if (platform)
-		json_object_set(d, "platform", platform);
-	json_object_set_new(d, "annotations", json_pack("{s:s}", HT_OCI_REF_NAME, name));
-	json_array_append_new(arr, d);
-	r = index_save(s, idx);
-out:
-	json_decref(idx);
-	close(lock);
-	return r;
-}
-
-int ht_oci_untag(struct ht_oci_store *s, const char *name)
-{
-	json_t *idx = NULL;
-	int lock, r = -1, n;
-
-	lock = index_lock(s);
-	if (lock < 0)
-		return -1;
-	if (index_load(s, &idx) < 0)
-		goto out;
-	n = index_drop(json_object_get(idx, "manifests"), name);
-	r = n ? index_save(s, idx) : 0;
-	if (r == 0)
-		r = n > 0;
-out:
-	json_decref(idx);
-	close(lock);
-	return r;
-}
-
-int ht_oci_resolve(struct ht_oci_store *s, const char *ref, struct ht_oci_desc *d)
-{
-	json_t *idx, *m;
-	size_t i;
-	int r;
-
-	memset(d, 0, sizeof(*d));
-	if (ht_starts_with(ref, "sha256:")) {
-		json_t *j;
-		int64_t size;
-
-		r = ht_oci_has_blob(s, ref, &size);
-		if (r <= 0) {
-			if (r == 0) {
-				ht_error("no image '%s' in '%s'", ref, s->dir);
-				errno = ENOENT;
-			}
-			return -1;
-		}
-		if (ht_oci_read_json(s, ref, &j) < 0)
-			return -1;
-		memcpy(d->digest, ref, HT_DIGEST_LEN + 1);
-		d->size = size;
-		d->media_type = ht_xstrdup(ht_json_str(j, "mediaType", json_object_get(j, "manifests") ?
-						       HT_OCI_MT_INDEX : HT_OCI_MT_MANIFEST));
-		json_decref(j);
-		return 0;
-	}
-	if (index_load(s, &idx) < 0)
-		return -1;
-	json_array_foreach(json_object_get(idx, "manifests"), i, m) {
-		const char *e = entry_name(m);
-
-		if (e && strcmp(e, ref) == 0) {
-			char *where = ht_xasprintf("%s/index.json: %s", s->dir, ref);
-
-			r = ht_oci_desc_parse(m, where, d);
-			free(where);
-			if (r == 0 && !d->media_type)
-				d->media_type = ht_xstrdup(HT_OCI_MT_MANIFEST);
-			json_decref(idx);
-			return r;
-		}
-	}
-	json_decref(idx);
-	ht_error("no image '%s' in '%s'", ref, s->dir);
-	errno = ENOENT;
-	return -1;
-}
-
-/* --- gc ---------------------------------------------------------------------- */
-
-/* A set of hex names, kept as a sorted-on-demand array. */
-struct hexset {
-	char **v;
-	size_t n, cap;
-};
-
-static void hexset_add(struct hexset *h, const char *digest)
-{
-	if (h->n == h->cap) {
-		h->cap = h->cap ? 2 * h->cap : 32;
-		h->v = ht_xrealloc(h->v, h->cap * sizeof(*h->v));
-	}
-	h->v[h->n++] = ht_xstrdup(digest + 7);
-}
-
-static int hexset_has(const struct hexset *h, const char *hex)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->v[i], hex) == 0)
-			return 1;
-	return 0;
-}
-
-static void hexset_free(struct hexset *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		free(h->v[i]);
-	free(h->v);
-}
-
-/* Marks digest and what it references (a manifest's config and layers, an
- * index's manifests). Blobs that are missing are skipped. */
-static int mark(struct ht_oci_store *s, struct hexset *live, const char *digest, int depth)
-{
-	json_t *j, *arr, *e;
-	size_t i;
-	int have;
-
-	if (!ht_digest_valid(digest) || hexset_has(live, digest + 7))
-		return 0;
-	hexset_add(live, digest);
-	have = ht_oci_has_blob(s, digest, NULL);
-	if (have <= 0 || depth > 8)
-		return have < 0 ? -1 : 0;
-	if (ht_oci_read_json(s, digest, &j) < 0)
-		return -1;
-	if ((e = json_object_get(j, "config")))
-		mark(s, live, ht_json_str(e, "digest", ""), depth + 1);
-	if ((arr = json_object_get(j, "layers")))
-		json_array_foreach(arr, i, e)
-			if (ht_digest_valid(ht_json_str(e, "digest", "")))
-				hexset_add(live, ht_json_str(e, "digest", ""));
-	if ((arr = json_object_get(j, "manifests")))
-		json_array_foreach(arr, i, e)
-			mark(s, live, ht_json_str(e, "digest", ""), depth + 1);
-	json_decref(j);
-	return 0;
-}
-
-int ht_oci_gc(struct ht_oci_store *s, long *removed, int64_t *bytes)
-{
-	struct hexset live = { 0 };
-	json_t *idx = NULL, *m;
-	DIR *dir = NULL;
-	struct dirent *de;
-	size_t i;
-	long nrm = 0;
-	int64_t nbytes = 0;
-	int lock, r = -1;
-	time_t now = time(NULL);
-
-	lock = index_lock(s);
-	if (lock < 0)
-		return -1;
-	if (index_load(s, &idx) < 0)
-		goto out;
-	json_array_foreach(json_object_get(idx, "manifests"), i, m)
-		if (mark(s, &live, ht_json_str(m, "digest", ""), 0) < 0)
-			goto out;
-	dir = opendir(s->blobs);
-	if (!dir) {
-		ht_error("cannot open '%s': %s", s->blobs, strerror(errno));
-		goto out;
-	}
-	while ((de = readdir(dir))) {
-		struct stat st;
-		char *path;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (de->d_name[0] != '.' && hexset_has(&live, de->d_name))
-			continue;
-		path = ht_path_join(s->blobs, de->d_name);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (de->d_name[0] != '.' || now - st.st_mtime > 86400)) {
-			if (unlink(path) == 0) {
-				nrm++;
-				nbytes += st.st_size;
-			} else {
-				ht_warning("cannot remove '%s': %s", path, strerror(errno));
-			}
-		}
-		free(path);
-	}
-	r = 0;
-out:
-	if (dir)
-		closedir(dir);
-	json_decref(idx);
-	hexset_free(&live);
-	close(lock);
-	if (removed)
-		*removed = nrm;
-	if (bytes)
-		*bytes = nbytes;
-	return r;
-}
-
-/* --- images ---------------------------------------------------------------- */
-
-void ht_oci_image_init(struct ht_oci_image *img)
-{
-	memset(img, 0, sizeof(*img));
-}
-
-void ht_oci_image_release(struct ht_oci_image *img)
-{
-	size_t i;
-
-	ht_oci_desc_release(&img->manifest_desc);
-	ht_oci_desc_release(&img->config_desc);
-	json_decref(img->manifest);
-	json_decref(img->config);
-	for (i = 0; i < img->nlayers; i++)
-		ht_oci_desc_release(&img->layers[i].desc);
-	free(img->layers);
-	ht_oci_image_init(img);
-}
-
-int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_image *img)
-{
-	const char *mt = ht_json_str(manifest, "mediaType", NULL);
-	json_t *layers, *l;
-	size_t i;
-
-	if (!json_is_object(manifest))
-		return ht_error("%s: expected a JSON object", where);
-	if (json_object_get(manifest, "manifests") ||
-	    (mt && (!strcmp(mt, HT_OCI_MT_INDEX) || !strcmp(mt, HT_DOCKER_MT_LIST))))
-		return ht_error("%s: is an index, not a manifest", where);
-	if (mt && strcmp(mt, HT_OCI_MT_MANIFEST) && strcmp(mt, HT_DOCKER_MT_MANIFEST))
-		return ht_error("%s: unsupported manifest media type '%s'", where, mt);
-	if (ht_json_int(manifest, "schemaVersion", 0) != 2)
-		return ht_error("%s: unsupported schemaVersion (expected 2)", where);
-	{
-		char *w = ht_xasprintf("%s: config", where);
-		int r = ht_oci_desc_parse(json_object_get(manifest, "config"), w, &img->config_desc);
-
-		free(w);
-		if (r < 0)
-			return -1;
-	}
-	layers = json_object_get(manifest, "layers");
-	if (!json_is_array(layers)) {
-		ht_oci_desc_release(&img->config_desc);
-		return ht_error("%s: missing layers array", where);
-	}
-	img->layers = ht_xcalloc(json_array_size(layers) + 1, sizeof(*img->layers));
-	img->nlayers = 0;
-	json_array_foreach(layers, i, l) {
-		char *w = ht_xasprintf("%s: layers[%zu]", where, i);
-		int r = ht_oci_desc_parse(l, w, &img->layers[i].desc);
-
-		free(w);
-		if (r < 0)
-			return -1; /* the caller releases img */
-		img->nlayers++;
-	}
-	json_decref(img->manifest);
-	img->manifest = json_incref(manifest);
-	return 0;
-}
-
-int ht_oci_image_load_config(struct ht_oci_store *s, struct ht_oci_image *img)
-{
-	json_t *ids, *id;
-	size_t i;
-
-	json_decref(img->config);
-	img->config = NULL;
-	if (ht_oci_read_json(s, img->config_desc.digest, &img->config) < 0)
-		return -1;
-	ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
-	if (!json_is_array(ids) || json_array_size(ids) != img->nlayers)
-		return ht_error("config '%s': rootfs.diff_ids does not match the %zu layers",
-				img->config_desc.digest, img->nlayers);
-	json_array_foreach(ids, i, id) {
-		const char *v = json_string_value(id);
-
-		if (!ht_digest_valid(v))
-			return ht_error("config '%s': rootfs.diff_ids[%zu]: unsupported digest",
-					img->config_desc.digest, i);
-		memcpy(img->layers[i].diff_id, v, HT_DIGEST_LEN + 1);
-	}
-	return 0;
-}
-
-int ht_oci_index_pick(json_t *index, const char *os, const char *arch, const char *variant,
-		      struct ht_oci_desc *d)
-{
-	json_t *arr = json_object_get(index, "manifests"), *m;
-	size_t i;
-
-	if (!json_is_array(arr))
-		return ht_error("index: missing manifests array");
-	json_array_foreach(arr, i, m) {
-		json_t *p = json_object_get(m, "platform");
-
-		if (!p || strcmp(ht_json_str(p, "os", ""), os) ||
-		    strcmp(ht_json_str(p, "architecture", ""), arch))
-			continue;
-		if (variant && strcmp(ht_json_str(p, "variant", variant), variant))
-			continue;
-		{
-			char *w = ht_xasprintf("index: manifests[%zu]", i);
-			int r = ht_oci_desc_parse(m, w, d);
-
-			free(w);
-			return r < 0 ? -1 : 1;
-		}
-	}
-	return 0;
-}
-
-const char *ht_oci_host_arch(void)
-{
-#if defined(__x86_64__)
-	return "amd64";
-#elif defined(__aarch64__)
-	return "arm64";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__arm__)
-	return "arm";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#else
-	return "unknown";
-#endif
-}
-
-int ht_oci_image_load(struct ht_oci_store *s, const char *ref, struct ht_oci_image *img)
-{
-	json_t *j = NULL;
-	int r;
-
-	ht_oci_image_init(img);
-	if (ht_oci_resolve(s, ref, &img->manifest_desc) < 0)
-		return -1;
-	if (ht_oci_read_json(s, img->manifest_desc.digest, &j) < 0)
-		goto fail;
-	if (json_object_get(j, "manifests")) {
-		struct ht_oci_desc d;
-
-		r = ht_oci_index_pick(j, "linux", ht_oci_host_arch(), NULL, &d);
-		json_decref(j);
-		j = NULL;
-		if (r == 0)
-			ht_error("image '%s' has no manifest for linux/%s", ref, ht_oci_host_arch());
-		if (r <= 0)
-			goto fail;
-		ht_oci_desc_release(&img->manifest_desc);
-		img->manifest_desc = d;
-		if (!img->manifest_desc.media_type)
-			img->manifest_desc.media_type = ht_xstrdup(HT_OCI_MT_MANIFEST);
-		if (ht_oci_read_json(s, img->manifest_desc.digest, &j) < 0)
-			goto fail;
-	}
-	{
-		char *w = ht_xasprintf("manifest '%s'", img->manifest_desc.digest);
-
-		r = ht_oci_manifest_parse(j, w, img);
-		free(w);
-	}
-	json_decref(j);
-	j = NULL;
-	if (r < 0 || ht_oci_image_load_config(s, img) < 0)
-		goto fail;
-	return 0;
-fail:
-	json_decref(j);
-	ht_oci_image_release(img);
-	return -1;
 }

@@ -44,6 +44,7 @@ struct unpack {
 	json_t *seen;                    /* names written by this layer (a set) */
 	int64_t max_size, max_entries;
 	int64_t size, entries;           /* so far, over all layers */
+	int64_t claimed;                 /* the sizes regular file entries claim, all layers */
 	int same_owner;
 	int warned_device;
 	const char *code;                /* error code of the first failure */
@@ -304,18 +305,34 @@ static void set_owner_time(struct unpack *u, int fd, int dir, const char *base,
 		(void)utimensat(dir, base, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-/* Writes a regular file's data from the tar reader. */
+/*
+ * Writes a regular file's data from the tar reader. The size the entry
+ * claims counts against the limit before anything is written: a sparse
+ * entry carries a few bytes but makes a file of its claimed size. Data
+ * placed past that size is refused.
+ */
 static int write_data(struct unpack *u, struct archive *tar, int fd, const char *name,
 		      struct archive_entry *e)
 {
 	const void *p;
 	size_t len;
-	la_int64_t off;
+	la_int64_t off, size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 	int r;
 
+	if (size < 0)
+		return entry_error(u, "bad_layer", name, "a negative size");
+	if (size > u->max_size - u->claimed)
+		return entry_error(u, "too_large", name,
+				   "its %lld bytes would make the image more than %lld bytes uncompressed (the limit)",
+				   (long long)size, (long long)u->max_size);
+	u->claimed += size;
 	while ((r = archive_read_data_block(tar, &p, &len, &off)) == ARCHIVE_OK) {
 		const char *c = p;
 
+		if (off < 0 || (uint64_t)len > (uint64_t)size || off > size - (la_int64_t)len)
+			return entry_error(u, "bad_layer", name,
+					   "data at offset %lld, past the %lld bytes it claims",
+					   (long long)off, (long long)size);
 		while (len) {
 			ssize_t w = pwrite(fd, c, len, off);
 
@@ -333,7 +350,7 @@ static int write_data(struct unpack *u, struct archive *tar, int fd, const char 
 		return ht_error("layer %s: entry '%s': %s", u->layer->desc.digest, name,
 				archive_error_string(tar) ? archive_error_string(tar) : "cannot read");
 	}
-	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+	if (ftruncate(fd, size) < 0)
 		return entry_error(u, "io", name, "cannot write: %s", strerror(errno));
 	return 0;
 }
@@ -599,7 +616,7 @@ static la_ssize_t diff_read(struct archive *a, void *ud, const void **buf)
 				  archive_error_string(u->raw) ? archive_error_string(u->raw) : "cannot decompress");
 		return -1;
 	}
-	if (u->size + (int64_t)len > u->max_size) {
+	if ((uint64_t)len > (uint64_t)(u->max_size - u->size)) {
 		char msg[80];
 
 		u->too_large = 1;

@@ -113,7 +113,7 @@ test_expect_success 'bad base records are refused with exit 65' '
 	test_must_fail 65 ht-build -C r -S st --no-runner --base bad2 2>err &&
 	test_grep "bad2:1" err &&
 	test_must_fail 65 ht-build -C r -S st --no-runner </dev/null 2>err &&
-	test_grep "no ht.image/1 record" err &&
+	test_grep "expected an ht.image/1 record (use --scratch" err &&
 	test_must_fail 64 ht-build --scratch --base-ref x 2>err &&
 	test_must_fail 64 ht-build --scratch --max-size lots 2>err
 '

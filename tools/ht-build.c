@@ -3,7 +3,6 @@
  * store, without a container daemon. See docs/ht-build.md.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,242 +68,10 @@ struct out_layer {
 	int64_t duration_ms;
 };
 
-/* Fills ol with the layer r that ht_layer_build() made, started at t0. */
-static void set_built_layer(struct out_layer *ol, const struct ht_layer_result *r, const char *created_by,
-			    int64_t t0)
-{
-	memcpy(ol->desc.digest, r->digest, sizeof(r->digest));
-	memcpy(ol->diff_id, r->diff_id, sizeof(r->diff_id));
-	ol->desc.size = r->size;
-	ol->desc.media_type = ht_xstrdup(HT_OCI_MT_LAYER_GZIP);
-	ol->tar_size = r->tar_size;
-	ol->created_by = created_by;
-	ol->reused = r->reused;
-	ol->duration_ms = ht_now_ms() - t0;
-}
-
 /* p resolved against root: p itself when absolute. New string. */
 static char *resolve(const char *root, const char *p)
 {
 	return *p == '/' ? ht_xstrdup(p) : ht_path_join(root, p);
-}
-
-/*
- * Leaves dir (the state directory, the store) out of the project layer
- * when it lies inside root under another name than the default
- * .hypertest, which the ignore rules already leave out.
- */
-static void ignore_inside(struct ht_ignore *ig, const char *root, const char *dir)
-{
-	char *r = realpath(root, NULL), *d = realpath(dir, NULL), *pat, *q;
-	const char *rel;
-	size_t n;
-
-	if (r && d && (n = strlen(r)) && !strncmp(d, r, n) && (d[n] == '/' || (n == 1 && d[1]))) {
-		rel = d + n + (n > 1);
-		/* A leading '/' keeps a '!' or '#' literal; special
-		 * characters are escaped. */
-		pat = q = ht_xcalloc(2 * strlen(rel) + 2, 1);
-		*q++ = '/';
-		for (; *rel; rel++) {
-			if (strchr("*?[]\\", *rel))
-				*q++ = '\\';
-			*q++ = *rel;
-		}
-		ht_ignore_add(ig, pat);
-		free(pat);
-	}
-	free(r);
-	free(d);
-}
-
-static void format_epoch(int64_t epoch, char out[32])
-{
-	time_t t = (time_t)epoch;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Copies a blob from another store into ours, checking its digest. */
-static int copy_blob(struct ht_oci_store *from, struct ht_oci_store *to, const char *digest)
-{
-	struct ht_oci_blob_writer w;
-	char *path, buf[65536];
-	FILE *fp;
-	size_t n;
-	int r;
-
-	r = ht_oci_has_blob(to, digest, NULL);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	path = ht_oci_blob_path(from, digest);
-	if (!path)
-		return -1;
-	fp = fopen(path, "rb");
-	if (!fp) {
-		ht_error("cannot open '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	if (ht_oci_blob_begin(to, &w, digest, -1) < 0) {
-		fclose(fp);
-		return -1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		if (ht_oci_blob_write(&w, buf, n) < 0) {
-			fclose(fp);
-			ht_oci_blob_abort(&w);
-			return -1;
-		}
-	fclose(fp);
-	return ht_oci_blob_commit(&w, NULL, NULL);
-}
-
-/* Reads the base record from a file or stdin; new reference. */
-static json_t *read_base_record(const char *file)
-{
-	struct ht_jsonl_reader rd;
-	FILE *fp = strcmp(file, "-") ? fopen(file, "r") : stdin;
-	json_t *rec = NULL;
-	char where[PATH_MAX + 32];
-	int r;
-
-	if (!fp)
-		ht_die(HT_EXIT_NOINPUT, "cannot open '%s': %s", file, strerror(errno));
-	ht_jsonl_reader_init(&rd, fp, strcmp(file, "-") ? file : "stdin", HT_RECORD_MAX);
-	r = ht_jsonl_read(&rd, &rec);
-	if (r == 0)
-		ht_die(HT_EXIT_DATAERR, "%s: no ht.image/1 record (use --scratch to build without a base)",
-		       rd.name);
-	if (r < 0)
-		exit(r == -2 ? HT_EXIT_IOERR : HT_EXIT_DATAERR);
-	snprintf(where, sizeof(where), "%s:%zu", rd.name, rd.lineno);
-	if (ht_record_check_schema(rec, "ht.image/1", where) < 0)
-		exit(HT_EXIT_DATAERR);
-	if (!ht_json_bool(rec, "ok", 1))
-		ht_die(HT_EXIT_DATAERR, "%s: the base image record failed: %s", where,
-		       ht_json_str(json_object_get(rec, "error"), "message", "no message"));
-	if (!ht_digest_valid(ht_json_str(rec, "digest", NULL)))
-		ht_die(HT_EXIT_DATAERR, "%s: digest: expected the manifest's sha256 digest", where);
-	ht_jsonl_reader_release(&rd);
-	if (fp != stdin)
-		fclose(fp);
-	return rec;
-}
-
-/* The uncompressed size of a base layer, remembered by diff_id. */
-static int base_layer_size(struct ht_oci_store *s, const char *cache_dir,
-			   const struct ht_oci_layer *l, int64_t *size)
-{
-	char *path = NULL, *buf;
-	long v;
-
-	if (cache_dir && l->diff_id[0]) {
-		path = ht_xasprintf("%s/size-%s", cache_dir, l->diff_id + 7);
-		if (ht_read_file(path, 64, &buf, NULL) == 0) {
-			v = atol(buf);
-			free(buf);
-			if (v >= 0) {
-				*size = v;
-				free(path);
-				return 0;
-			}
-		}
-	}
-	if (l->desc.media_type && !strstr(l->desc.media_type, "gzip")) {
-		free(path);
-		*size = l->desc.size; /* an uncompressed tar */
-		return 0;
-	}
-	if (ht_layer_gzip_size(s, l->desc.digest, size) < 0) {
-		free(path);
-		return -1;
-	}
-	if (path) {
-		char txt[32];
-
-		snprintf(txt, sizeof(txt), "%lld\n", (long long)*size);
-		if (ht_mkdir_p(cache_dir, 0755) == 0)
-			(void)ht_write_file_atomic(path, txt, strlen(txt), 0644);
-	}
-	free(path);
-	return 0;
-}
-
-/*
- * Fills l with ht-runner, the shared libraries ldd lists and the dynamic
- * loader, and the CA bundle; sets *argv0 to the entrypoint (new reference).
- */
-static int runner_entries(struct ht_layer_list *l, const char *runner, json_t **entrypoint)
-{
-	char ldd[] = "ldd";
-	char *argv[] = { ldd, (char *)runner, NULL };
-	struct ht_proc p;
-	char *out = NULL, *line, *save = NULL, *loader = NULL;
-	int rc = 0;
-
-	if (access(runner, X_OK) < 0)
-		return ht_error("cannot use the runner '%s': %s", runner, strerror(errno));
-	if (ht_layer_add_file(l, RUNNER_DIR "/bin/ht-runner", runner, 1) < 0)
-		return -1;
-	ht_proc_init(&p, argv);
-	p.deadline_ms = ht_now_ms() + 30000;
-	if (ht_proc_capture(&p, 0, &out) < 0)
-		return -1;
-	if (!p.exited || p.exit_code != 0 || strstr(out, "not a dynamic executable") ||
-	    strstr(out, "statically linked")) {
-		/* A static runner needs nothing else. */
-		*entrypoint = json_pack("[s]", "/" RUNNER_DIR "/bin/ht-runner");
-		free(out);
-		return 0;
-	}
-	for (line = strtok_r(out, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
-		char *arrow = strstr(line, "=> "), *path, *end, *base, *name;
-
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (strstr(line, "=> not found")) {
-			rc = ht_error("the runner '%s' needs a library that is not found: %s", runner, line);
-			break;
-		}
-		path = arrow ? arrow + 3 : line;
-		if (*path != '/')
-			continue; /* linux-vdso.so.1 and the like */
-		end = strstr(path, " (");
-		if (end)
-			*end = '\0';
-		if (arrow) {
-			/* Named by its soname, the name the loader looks for. */
-			arrow[0] = '\0';
-			end = line + strlen(line);
-			while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
-				*--end = '\0';
-			base = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
-			name = ht_xasprintf(RUNNER_DIR "/lib/%s", base);
-			rc = ht_layer_add_file(l, name, path, 0);
-		} else {
-			base = strrchr(path, '/') + 1;
-			name = ht_xasprintf(RUNNER_DIR "/lib/%s", base);
-			rc = ht_layer_add_file(l, name, path, 1);
-			free(loader);
-			loader = ht_xasprintf("/%s", name);
-		}
-		free(name);
-	}
-	free(out);
-	if (rc == 0 && !loader)
-		rc = ht_error("cannot find the dynamic loader of '%s' in what ldd says", runner);
-	if (rc == 0) {
-		*entrypoint = json_pack("[s, s, s, s]", loader, "--library-path", "/" RUNNER_DIR "/lib",
-					"/" RUNNER_DIR "/bin/ht-runner");
-		if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
-			rc = ht_layer_add_file(l, CA_BUNDLE + 1, "/etc/ssl/certs/ca-certificates.crt", 0);
-	}
-	free(loader);
-	return rc;
 }
 
 static char *default_runner(void)
@@ -319,60 +86,6 @@ static char *default_runner(void)
 	slash = strrchr(self, '/');
 	*slash = '\0';
 	return ht_xasprintf("%s/ht-runner", self);
-}
-
-static char *git_revision(const char *root)
-{
-	char *gitdir = ht_path_join(root, ".git");
-	char a0[] = "git", a1[] = "-C", a3[] = "rev-parse", a4[] = "HEAD";
-	char *argv[] = { a0, a1, (char *)root, a3, a4, NULL };
-	struct ht_proc p;
-	char *out = NULL;
-	int fd;
-
-	if (access(gitdir, F_OK) < 0) {
-		free(gitdir);
-		return NULL;
-	}
-	free(gitdir);
-	ht_proc_init(&p, argv);
-	fd = open("/dev/null", O_WRONLY);
-	p.stderr_fd = fd;
-	p.deadline_ms = ht_now_ms() + 10000;
-	if (ht_proc_capture(&p, 4096, &out) < 0 || !p.exited || p.exit_code != 0) {
-		free(out);
-		out = NULL;
-	} else {
-		out[strcspn(out, "\r\n")] = '\0';
-		if (!*out) {
-			free(out);
-			out = NULL;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return out;
-}
-
-/* Sets KEY=VALUE in an Env array, replacing an earlier KEY. */
-static void env_set(json_t *env, const char *key, const char *value, int keep)
-{
-	size_t i, kl = strlen(key);
-	json_t *e;
-	char *kv = ht_xasprintf("%s=%s", key, value);
-
-	json_array_foreach(env, i, e) {
-		const char *s = json_string_value(e);
-
-		if (s && !strncmp(s, key, kl) && s[kl] == '=') {
-			if (!keep)
-				json_array_set_new(env, i, json_string(kv));
-			free(kv);
-			return;
-		}
-	}
-	json_array_append_new(env, json_string(kv));
-	free(kv);
 }
 
 static json_t *layer_record(const struct out_layer *l)
@@ -399,7 +112,51 @@ static void fail_record(const char *code, const char *message)
 	json_decref(rec);
 }
 
-int main(int argc, char **argv)
+/* What the steps of main() share; build_release() frees it. */
+struct build {
+	struct opts o;
+	struct ht_config cfg;
+	char *store_dir, *state_dir, *cache_dir, *cfg_tag;
+	struct ht_oci_store store;
+	json_t *base_rec;             /* the base's record, when it came as one */
+	struct ht_oci_image base;
+	int have_base;
+	struct out_layer *layers;     /* the base's, then the new ones */
+	size_t nlayers;
+	struct ht_layer_opts lo;
+	json_t *config;               /* the new image's config */
+	json_t *entrypoint;           /* the runner's; NULL without a runner */
+	json_t *platform;
+	char *rev;                    /* the root's git revision, or NULL */
+	char cfg_digest[HT_DIGEST_LEN + 1], man_digest[HT_DIGEST_LEN + 1];
+	int64_t cfg_size, man_size;
+	int64_t size, uncompressed;   /* of all blobs; of all layers uncompressed */
+};
+
+static void build_release(struct build *b)
+{
+	size_t i;
+
+	json_decref(b->entrypoint);
+	json_decref(b->platform);
+	json_decref(b->config);
+	json_decref(b->base_rec);
+	json_decref(b->o.labels);
+	for (i = 0; i < b->nlayers; i++)
+		ht_oci_desc_release(&b->layers[i].desc);
+	free(b->layers);
+	free(b->rev);
+	free(b->cache_dir);
+	free(b->store_dir);
+	free(b->state_dir);
+	free(b->cfg_tag);
+	ht_config_release(&b->cfg);
+	ht_oci_image_release(&b->base);
+	ht_oci_close(&b->store);
+}
+
+/* Step 1: the command line into o. Exits on a usage error. */
+static void parse_options(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		HT_COMMON_LONGOPTS,
@@ -420,74 +177,55 @@ int main(int argc, char **argv)
 		{ "label", required_argument, 0, 'l' },
 		{ 0, 0, 0, 0 }
 	};
-	struct opts o = { 0 };
-	struct ht_config cfg;
-	struct ht_oci_store store = { 0 }, other = { 0 };
-	struct ht_oci_image base;
-	struct ht_layer_opts lo = { 0 };
-	struct ht_ignore ig;
-	struct out_layer *layers = NULL;
-	size_t nlayers = 0, i;
-	json_t *base_rec = NULL, *config = NULL, *cc, *env, *labels, *history, *diff_ids, *entrypoint = NULL;
-	json_t *manifest = NULL, *mlayers, *rec, *arr, *platform = NULL;
-	char *store_dir = NULL, *cache_dir = NULL, *state_dir = NULL, *cfg_tag = NULL, *runner = NULL, *rev = NULL, created[32];
-	char cfg_digest[HT_DIGEST_LEN + 1], man_digest[HT_DIGEST_LEN + 1];
-	int64_t cfg_size, man_size, total, uncompressed = 0;
+	const char *eq;
+	char *k;
 	long v;
-	int c, have_base = 0, nsrc = 0, rc = 0;
-	const char *e;
+	int c, nsrc = 0;
 
-	ht_diag_init(argv[0]);
-	ht_oci_image_init(&base);
-	o.max_size = DEFAULT_MAX_SIZE;
-	o.epoch = -1;
-	o.labels = json_object();
+	o->max_size = DEFAULT_MAX_SIZE;
+	o->epoch = -1;
+	o->labels = json_object();
 	while ((c = getopt_long(argc, argv, HT_COMMON_SHORTOPTS "b:B:S:t:C:j:l:", longopts, NULL)) != -1) {
 		if (ht_cli_common(&tool, c, optarg))
 			continue;
 		switch (c) {
-		case 'b': o.base_file = optarg; nsrc++; break;
-		case 'B': o.base_ref = optarg; nsrc++; break;
-		case OPT_SCRATCH: o.scratch = 1; nsrc++; break;
-		case 'S': o.store = optarg; break;
-		case 't': o.tag = optarg; break;
-		case 'C': o.root = optarg; break;
-		case OPT_RUNNER: o.runner = optarg; break;
-		case OPT_NO_RUNNER: o.no_runner = 1; break;
+		case 'b': o->base_file = optarg; nsrc++; break;
+		case 'B': o->base_ref = optarg; nsrc++; break;
+		case OPT_SCRATCH: o->scratch = 1; nsrc++; break;
+		case 'S': o->store = optarg; break;
+		case 't': o->tag = optarg; break;
+		case 'C': o->root = optarg; break;
+		case OPT_RUNNER: o->runner = optarg; break;
+		case OPT_NO_RUNNER: o->no_runner = 1; break;
 		case OPT_EPOCH:
 			if (ht_parse_long(optarg, 0, LONG_MAX, &v) < 0)
 				ht_usage_error(&tool, "--epoch: expected seconds since 1970, got '%s'", optarg);
-			o.epoch = v;
+			o->epoch = v;
 			break;
 		case OPT_MAX_SIZE:
-			if (ht_parse_size(optarg, &o.max_size) < 0)
+			if (ht_parse_size(optarg, &o->max_size) < 0)
 				ht_usage_error(&tool, "--max-size: expected a size such as 10G, got '%s'", optarg);
 			break;
 		case 'j':
 			if (ht_parse_long(optarg, 1, 64, &v) < 0)
 				ht_usage_error(&tool, "--jobs: expected 1 to 64, got '%s'", optarg);
-			o.jobs = (int)v;
+			o->jobs = (int)v;
 			break;
 		case OPT_LEVEL:
 			if (ht_parse_long(optarg, 1, 9, &v) < 0)
 				ht_usage_error(&tool, "--level: expected 1 to 9, got '%s'", optarg);
-			o.level = (int)v;
+			o->level = (int)v;
 			break;
-		case OPT_CACHE_DIR: o.cache_dir = optarg; break;
-		case OPT_NO_CACHE: o.no_cache = 1; break;
-		case 'l': {
-			const char *eq = strchr(optarg, '=');
-
+		case OPT_CACHE_DIR: o->cache_dir = optarg; break;
+		case OPT_NO_CACHE: o->no_cache = 1; break;
+		case 'l':
+			eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
 				ht_usage_error(&tool, "--label: expected KEY=VALUE, got '%s'", optarg);
-			{
-				char *k = ht_xasprintf("%.*s", (int)(eq - optarg), optarg);
-
-				json_object_set_new(o.labels, k, json_string(eq + 1));
-				free(k);
-			}
+			k = ht_xasprintf("%.*s", (int)(eq - optarg), optarg);
+			json_object_set_new(o->labels, k, json_string(eq + 1));
+			free(k);
 			break;
-		}
 		default:
 			ht_usage_error(&tool, "unknown option");
 		}
@@ -497,313 +235,393 @@ int main(int argc, char **argv)
 	if (nsrc > 1)
 		ht_usage_error(&tool, "--base, --base-ref and --scratch exclude one another");
 	if (!nsrc)
-		o.base_file = "-";
-	if (o.tag && !ht_oci_tag_valid(o.tag))
-		ht_usage_error(&tool, "--tag: invalid tag '%s'", o.tag);
-	/* Flags win; then the config: its root (the config file's directory),
-	 * its store and state directory (relative to the root), and its
-	 * repository as the tag. */
-	ht_config_load_or_die(&cfg);
-	if (!o.root)
-		o.root = cfg.path ? cfg.root : ".";
-	if (!o.tag && cfg.image.repository) {
-		struct ht_imageref ref;
+		o->base_file = "-";
+	if (o->tag && !ht_oci_tag_valid(o->tag))
+		ht_usage_error(&tool, "--tag: invalid tag '%s'", o->tag);
+}
 
+/*
+ * Step 2: the configuration. Flags win; then the config: its root (the
+ * config file's directory), its store and state directory (relative to
+ * the root), its repository as the tag. Exits on a bad configuration.
+ */
+static void load_config(struct build *b)
+{
+	struct opts *o = &b->o;
+	struct ht_imageref ref;
+	const char *e;
+	long v;
+
+	ht_config_load_or_die(&b->cfg);
+	if (!o->root)
+		o->root = b->cfg.path ? b->cfg.root : ".";
+	if (!o->tag && b->cfg.image.repository) {
 		ht_imageref_init(&ref);
-		if (ht_imageref_parse(&ref, cfg.image.repository, "latest") < 0 || ref.kind != HT_REF_REGISTRY ||
-		    ref.digest) {
+		if (ht_imageref_parse(&ref, b->cfg.image.repository, "latest") < 0 ||
+		    ref.kind != HT_REF_REGISTRY || ref.digest) {
 			ht_imageref_release(&ref);
-			ht_config_error(&cfg, "image.repository", "expected REGISTRY/REPOSITORY[:TAG]");
-			ht_config_release(&cfg);
+			ht_config_error(&b->cfg, "image.repository", "expected REGISTRY/REPOSITORY[:TAG]");
 			exit(HT_EXIT_CONFIG);
 		}
-		cfg_tag = ht_imageref_format(&ref);
+		b->cfg_tag = ht_imageref_format(&ref);
 		ht_imageref_release(&ref);
-		if (ht_oci_tag_valid(cfg_tag))
-			o.tag = cfg_tag;
+		if (ht_oci_tag_valid(b->cfg_tag))
+			o->tag = b->cfg_tag;
 		else
-			ht_warning("'%s' is too long for a tag in the store; tagging 'latest' (use --tag)", cfg_tag);
+			ht_warning("'%s' is too long for a tag in the store; tagging 'latest' (use --tag)",
+				   b->cfg_tag);
 	}
-	if (!o.tag)
-		o.tag = "latest";
-	state_dir = resolve(o.root, cfg.state_dir ? cfg.state_dir : ".hypertest");
-	if (o.epoch < 0) {
+	if (!o->tag)
+		o->tag = "latest";
+	b->state_dir = resolve(o->root, b->cfg.state_dir ? b->cfg.state_dir : ".hypertest");
+	if (o->epoch < 0) {
 		e = getenv("SOURCE_DATE_EPOCH");
-		o.epoch = 0;
+		o->epoch = 0;
 		if (e && *e && ht_parse_long(e, 0, LONG_MAX, &v) < 0)
 			ht_die(HT_EXIT_USAGE, "SOURCE_DATE_EPOCH: expected seconds since 1970, got '%s'", e);
 		if (e && *e)
-			o.epoch = v;
+			o->epoch = v;
 	}
-	if (access(o.root, R_OK | X_OK) < 0)
-		ht_die(HT_EXIT_NOINPUT, "cannot use the project root '%s': %s", o.root, strerror(errno));
+	if (access(o->root, R_OK | X_OK) < 0)
+		ht_die(HT_EXIT_NOINPUT, "cannot use the project root '%s': %s", o->root, strerror(errno));
+}
 
-	store_dir = o.store ? ht_xstrdup(o.store) : resolve(o.root, cfg.image.store ? cfg.image.store : HT_OCI_DEFAULT_DIR);
-	if (ht_oci_open(&store, store_dir, 1) < 0) {
+/* Step 3: the store, opened to write (a gc waits until we are done), and
+ * the layer cache. */
+static int open_store(struct build *b)
+{
+	b->store_dir = b->o.store ? ht_xstrdup(b->o.store) :
+		resolve(b->o.root, b->cfg.image.store ? b->cfg.image.store : HT_OCI_DEFAULT_DIR);
+	if (ht_oci_open(&b->store, b->store_dir, 1) < 0)
+		return HT_EXIT_IOERR;
+	if (!b->o.no_cache)
+		b->cache_dir = b->o.cache_dir ? ht_xstrdup(b->o.cache_dir) :
+			ht_path_join(b->state_dir, "cache/layers");
+	b->lo.epoch = b->o.epoch;
+	b->lo.level = b->o.level;
+	b->lo.jobs = b->o.jobs;
+	b->lo.cache_dir = b->cache_dir;
+	return 0;
+}
+
+/*
+ * Reads the base record of file ('-': stdin), exiting when there is none
+ * or it is not the record of an image, and loads the image it names: from
+ * the store the record names, its blobs copied into ours, else from ours.
+ */
+static int base_from_record(struct build *b, const char *file)
+{
+	FILE *fp = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	const char *name = strcmp(file, "-") ? file : "stdin", *bstore, *digest;
+	struct ht_oci_store other = { 0 };
+	int rc;
+
+	if (!fp)
+		ht_die(HT_EXIT_NOINPUT, "cannot open '%s': %s", file, strerror(errno));
+	rc = ht_record_read_one(fp, name, "ht.image/1", "(use --scratch to build without a base)",
+				&b->base_rec);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc)
+		exit(rc);
+	if (!ht_json_bool(b->base_rec, "ok", 1))
+		ht_die(HT_EXIT_DATAERR, "%s:1: the base image record failed: %s", name,
+		       ht_json_str(json_object_get(b->base_rec, "error"), "message", "no message"));
+	digest = ht_json_str(b->base_rec, "digest", NULL);
+	if (!ht_digest_valid(digest))
+		ht_die(HT_EXIT_DATAERR, "%s:1: digest: expected the manifest's sha256 digest", name);
+	bstore = ht_json_str(b->base_rec, "store", NULL);
+	if (!bstore || ht_oci_open(&other, bstore, 0) < 0)
+		return ht_oci_image_load(&b->store, digest, &b->base) < 0 ? HT_EXIT_DATAERR : 0;
+	if (ht_oci_image_load(&other, digest, &b->base) < 0)
+		rc = HT_EXIT_DATAERR;
+	else if (ht_oci_copy_image(&other, &b->store, &b->base) < 0)
 		rc = HT_EXIT_IOERR;
-		goto done;
-	}
-	if (!o.no_cache)
-		cache_dir = o.cache_dir ? ht_xstrdup(o.cache_dir) : ht_path_join(state_dir, "cache/layers");
+	ht_oci_close(&other);
+	return rc;
+}
 
-	/* The base image. */
-	if (o.base_file) {
-		const char *bstore;
+/*
+ * Step 4: the base image (a record, a tag or digest of the store, or
+ * nothing), the new config as a copy of its config, and its layers as the
+ * first of the new image, with their uncompressed sizes.
+ */
+static int resolve_base(struct build *b)
+{
+	struct ht_oci_image *base = &b->base;
+	const char *os, *arch, *mt;
+	size_t i;
+	int rc = 0;
 
-		base_rec = read_base_record(o.base_file);
-		bstore = ht_json_str(base_rec, "store", NULL);
-		if (bstore && ht_oci_open(&other, bstore, 0) == 0) {
-			if (ht_oci_image_load(&other, ht_json_str(base_rec, "digest", ""), &base) < 0) {
-				rc = HT_EXIT_DATAERR;
-				goto done;
-			}
-			if (copy_blob(&other, &store, base.manifest_desc.digest) < 0 ||
-			    copy_blob(&other, &store, base.config_desc.digest) < 0) {
-				rc = HT_EXIT_IOERR;
-				goto done;
-			}
-			for (i = 0; i < base.nlayers; i++)
-				if (copy_blob(&other, &store, base.layers[i].desc.digest) < 0) {
-					rc = HT_EXIT_IOERR;
-					goto done;
-				}
-			ht_oci_close(&other);
-		} else if (ht_oci_image_load(&store, ht_json_str(base_rec, "digest", ""), &base) < 0) {
-			rc = HT_EXIT_DATAERR;
-			goto done;
-		}
-		have_base = 1;
-	} else if (o.base_ref) {
-		if (ht_oci_image_load(&store, o.base_ref, &base) < 0) {
-			rc = errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_DATAERR;
-			goto done;
-		}
-		have_base = 1;
-	}
-	if (have_base) {
-		const char *os = ht_json_str(base.config, "os", "linux");
-		const char *arch = ht_json_str(base.config, "architecture", ht_oci_host_arch());
-
-		if (strcmp(os, "linux") || (!o.no_runner && strcmp(arch, ht_oci_host_arch())))
+	if (b->o.base_file)
+		rc = base_from_record(b, b->o.base_file);
+	else if (b->o.base_ref && ht_oci_image_load(&b->store, b->o.base_ref, base) < 0)
+		rc = errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_DATAERR;
+	if (rc)
+		return rc;
+	b->have_base = b->o.base_file || b->o.base_ref;
+	if (!b->have_base) {
+		b->config = json_pack("{s:s, s:s, s:{s:s, s:[]}, s:{}}", "architecture", ht_oci_host_arch(),
+				      "os", "linux", "rootfs", "type", "layers", "diff_ids", "config");
+	} else {
+		os = ht_json_str(base->config, "os", "linux");
+		arch = ht_json_str(base->config, "architecture", ht_oci_host_arch());
+		if (strcmp(os, "linux") || (!b->o.no_runner && strcmp(arch, ht_oci_host_arch())))
 			ht_die(HT_EXIT_DATAERR, "the base image is %s/%s; the runner needs linux/%s", os,
 			       arch, ht_oci_host_arch());
-		config = json_deep_copy(base.config);
-	} else {
-		config = json_pack("{s:s, s:s, s:{s:s, s:[]}, s:{}}", "architecture", ht_oci_host_arch(),
-				   "os", "linux", "rootfs", "type", "layers", "diff_ids", "config");
+		b->config = json_deep_copy(base->config);
 	}
-	layers = ht_xcalloc(base.nlayers + 2, sizeof(*layers));
-	for (i = 0; i < base.nlayers; i++) {
-		struct out_layer *l = &layers[nlayers++];
-		const char *mt = base.layers[i].desc.media_type ? base.layers[i].desc.media_type : HT_OCI_MT_LAYER_GZIP;
+	b->layers = ht_xcalloc(base->nlayers + 2, sizeof(*b->layers));
+	for (i = 0; i < base->nlayers; i++) {
+		struct out_layer *l = &b->layers[b->nlayers++];
 
+		mt = base->layers[i].desc.media_type ? base->layers[i].desc.media_type : HT_OCI_MT_LAYER_GZIP;
 		if (!strcmp(mt, HT_DOCKER_MT_LAYER_GZIP))
 			mt = HT_OCI_MT_LAYER_GZIP;
 		if (strcmp(mt, HT_OCI_MT_LAYER_GZIP) && strcmp(mt, HT_OCI_MT_LAYER))
 			ht_die(HT_EXIT_DATAERR, "base layer %zu ('%s') is '%s': Lambda takes gzip layers only",
-			       i, base.layers[i].desc.digest, mt);
-		l->desc = base.layers[i].desc;
+			       i, base->layers[i].desc.digest, mt);
+		l->desc = base->layers[i].desc;
 		l->desc.media_type = ht_xstrdup(mt);
-		memcpy(l->diff_id, base.layers[i].diff_id, HT_DIGEST_LEN + 1);
+		memcpy(l->diff_id, base->layers[i].diff_id, HT_DIGEST_LEN + 1);
 		l->created_by = "base";
 		l->reused = 1;
 		l->duration_ms = -1;
-		if (base_layer_size(&store, cache_dir, &base.layers[i], &l->tar_size) < 0) {
-			rc = HT_EXIT_DATAERR;
-			goto done;
-		}
+		if (ht_layer_tar_size(&b->store, b->cache_dir, &base->layers[i], &l->tar_size) < 0)
+			return HT_EXIT_DATAERR;
 	}
+	return 0;
+}
 
-	lo.epoch = o.epoch;
-	lo.level = o.level;
-	lo.jobs = o.jobs;
-	lo.cache_dir = cache_dir;
+/* Writes the layer of the entries l (released here) as the next layer of
+ * the image. */
+static int build_layer(struct build *b, struct ht_layer_list *l, const char *created_by, const char *what)
+{
+	struct out_layer *ol = &b->layers[b->nlayers];
+	struct ht_layer_result r;
+	int64_t t0 = ht_now_ms();
+	int rc = ht_layer_build(&b->store, l, &b->lo, &r);
 
-	/* The runner layer. */
-	if (!o.no_runner) {
-		struct ht_layer_list l;
-		struct ht_layer_result r;
-		struct out_layer *ol = &layers[nlayers];
-		int64_t t0 = ht_now_ms();
+	ht_layer_list_release(l);
+	if (rc < 0)
+		return HT_EXIT_IOERR;
+	memcpy(ol->desc.digest, r.digest, sizeof(r.digest));
+	memcpy(ol->diff_id, r.diff_id, sizeof(r.diff_id));
+	ol->desc.size = r.size;
+	ol->desc.media_type = ht_xstrdup(HT_OCI_MT_LAYER_GZIP);
+	ol->tar_size = r.tar_size;
+	ol->created_by = created_by;
+	ol->reused = r.reused;
+	ol->duration_ms = ht_now_ms() - t0;
+	b->nlayers++;
+	ht_info("%s layer %s: %s (%zu entries)", what, r.reused ? "reused" : "built", r.digest, r.entries);
+	return 0;
+}
 
-		runner = o.runner ? ht_xstrdup(o.runner) : default_runner();
-		ht_layer_list_init(&l);
-		if (runner_entries(&l, runner, &entrypoint) < 0)
-			rc = HT_EXIT_NOINPUT;
-		else if (ht_layer_build(&store, &l, &lo, &r) < 0)
-			rc = HT_EXIT_IOERR;
+/*
+ * Step 5a: the runner layer: ht-runner, the shared libraries and the loader
+ * it needs, the CA bundle; and the entrypoint that starts it.
+ */
+static int build_runner_layer(struct build *b)
+{
+	struct ht_layer_list l;
+	char *runner = b->o.runner ? ht_xstrdup(b->o.runner) : default_runner(), *loader = NULL;
+	int rc = 0;
+
+	ht_layer_list_init(&l);
+	if (access(runner, X_OK) < 0)
+		rc = ht_error("cannot use the runner '%s': %s", runner, strerror(errno));
+	else
+		rc = ht_layer_add_program(&l, RUNNER_DIR "/bin/ht-runner", runner, RUNNER_DIR "/lib", &loader);
+	if (rc == 0 && loader && access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
+		rc = ht_layer_add_file(&l, &CA_BUNDLE[1], "/etc/ssl/certs/ca-certificates.crt", 0);
+	free(runner);
+	if (rc < 0) {
+		free(loader);
 		ht_layer_list_release(&l);
-		if (rc)
-			goto done;
-		set_built_layer(ol, &r, "ht-build: runner", t0);
-		nlayers++;
-		ht_info("runner layer %s: %s", r.reused ? "reused" : "built", r.digest);
+		return HT_EXIT_NOINPUT;
 	}
+	b->entrypoint = loader ? json_pack("[s, s, s, s]", loader, "--library-path", "/" RUNNER_DIR "/lib",
+					   "/" RUNNER_DIR "/bin/ht-runner") :
+				 json_pack("[s]", "/" RUNNER_DIR "/bin/ht-runner");
+	free(loader);
+	return build_layer(b, &l, "ht-build: runner", "runner");
+}
 
-	/* The project layer. */
-	{
-		struct ht_layer_list l;
-		struct ht_layer_result r;
-		struct out_layer *ol = &layers[nlayers];
-		int64_t t0 = ht_now_ms();
-		char *used = NULL;
+/* Step 5b: the project layer: the root under /var/task, less what the
+ * ignore rules, the state directory and the store leave out. */
+static int build_project_layer(struct build *b)
+{
+	struct ht_layer_list l;
+	struct ht_ignore ig;
+	char *used = NULL;
+	int rc = 0;
 
-		ht_ignore_init(&ig);
-		ht_layer_list_init(&l);
-		if (ht_ignore_load(&ig, o.root, &used) < 0)
-			rc = HT_EXIT_NOINPUT;
-		if (used)
-			ht_info("leaving out what '%s' says", used);
-		free(used);
-		ignore_inside(&ig, o.root, state_dir);
-		ignore_inside(&ig, o.root, store_dir);
-		if (!rc && ht_layer_add_tree(&l, TASK_ROOT, o.root, &ig, NULL) < 0)
-			rc = HT_EXIT_NOINPUT;
-		ht_ignore_release(&ig);
-		if (!rc && ht_layer_build(&store, &l, &lo, &r) < 0)
-			rc = HT_EXIT_IOERR;
+	ht_ignore_init(&ig);
+	ht_layer_list_init(&l);
+	if (ht_ignore_load(&ig, b->o.root, &used) < 0)
+		rc = HT_EXIT_NOINPUT;
+	if (used)
+		ht_info("leaving out what '%s' says", used);
+	free(used);
+	ht_layer_leave_out(&ig, b->o.root, b->state_dir);
+	ht_layer_leave_out(&ig, b->o.root, b->store_dir);
+	if (!rc && ht_layer_add_tree(&l, TASK_ROOT, b->o.root, &ig, NULL) < 0)
+		rc = HT_EXIT_NOINPUT;
+	ht_ignore_release(&ig);
+	if (rc) {
 		ht_layer_list_release(&l);
-		if (rc)
-			goto done;
-		set_built_layer(ol, &r, "ht-build: project", t0);
-		nlayers++;
-		ht_info("project layer %s: %s (%zu entries)", r.reused ? "reused" : "built", r.digest, r.entries);
+		return rc;
 	}
+	return build_layer(b, &l, "ht-build: project", "project");
+}
 
-	/* The config. */
-	format_epoch(o.epoch, created);
-	cc = json_object_get(config, "config");
-	if (!json_is_object(cc)) {
-		cc = json_object();
-		json_object_set_new(config, "config", cc);
-	}
-	if (entrypoint)
-		json_object_set(cc, "Entrypoint", entrypoint);
+/* Step 6a: the config: the base's with the entrypoint, working directory,
+ * environment, labels, the new layers' diff_ids and history. */
+static int write_config(struct build *b)
+{
+	json_t *labels = ht_oci_config_get(b->config, "Labels", 0);
+	json_t *cc = json_object_get(b->config, "config");
+	time_t t = (time_t)b->o.epoch;
+	char created[32];
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&t, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (b->entrypoint)
+		json_object_set(cc, "Entrypoint", b->entrypoint);
 	json_object_del(cc, "Cmd");
 	json_object_set_new(cc, "WorkingDir", json_string(TASK_ROOT));
-	env = json_object_get(cc, "Env");
-	if (!json_is_array(env)) {
-		env = json_array();
-		json_object_set_new(cc, "Env", env);
-	}
-	env_set(env, "PATH", DEFAULT_PATH, 1);
-	env_set(env, "LAMBDA_TASK_ROOT", TASK_ROOT, 0);
-	if (!o.no_runner)
-		env_set(env, "HT_CA_BUNDLE", CA_BUNDLE, 0);
-	labels = json_object_get(cc, "Labels");
-	if (!json_is_object(labels)) {
-		labels = json_object();
-		json_object_set_new(cc, "Labels", labels);
-	}
-	rev = git_revision(o.root);
-	if (rev)
-		json_object_set_new(labels, "org.opencontainers.image.revision", json_string(rev));
-	json_object_update(labels, o.labels);
-	json_object_set_new(config, "created", json_string(created));
-	diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
-	history = json_object_get(config, "history");
-	if (!json_is_array(history)) {
-		history = json_array();
-		json_object_set_new(config, "history", history);
-	}
-	for (i = base.nlayers; i < nlayers; i++) {
-		json_array_append_new(diff_ids, json_string(layers[i].diff_id));
-		json_array_append_new(history, json_pack("{s:s, s:s}", "created", created,
-							 "created_by", layers[i].created_by));
-	}
-	if (ht_oci_put_json(&store, config, cfg_digest, &cfg_size) < 0) {
-		rc = HT_EXIT_IOERR;
-		goto done;
-	}
+	ht_oci_config_set_env(b->config, "PATH", DEFAULT_PATH, 1);
+	ht_oci_config_set_env(b->config, "LAMBDA_TASK_ROOT", TASK_ROOT, 0);
+	if (!b->o.no_runner)
+		ht_oci_config_set_env(b->config, "HT_CA_BUNDLE", CA_BUNDLE, 0);
+	b->rev = ht_layer_tree_revision(b->o.root);
+	if (b->rev)
+		json_object_set_new(labels, "org.opencontainers.image.revision", json_string(b->rev));
+	json_object_update(labels, b->o.labels);
+	json_object_set_new(b->config, "created", json_string(created));
+	for (i = b->base.nlayers; i < b->nlayers; i++)
+		ht_oci_config_add_layer(b->config, b->layers[i].diff_id, created, b->layers[i].created_by);
+	if (ht_oci_put_json(&b->store, b->config, b->cfg_digest, &b->cfg_size) < 0)
+		return HT_EXIT_IOERR;
+	return 0;
+}
 
-	/* The manifest. */
-	mlayers = json_array();
-	total = cfg_size;
-	for (i = 0; i < nlayers; i++) {
-		json_array_append_new(mlayers, ht_oci_desc_json(layers[i].desc.media_type,
-								layers[i].desc.digest, layers[i].desc.size));
-		total += layers[i].desc.size;
-		uncompressed += layers[i].tar_size;
-	}
+/* Step 6b: the manifest, and the image's sizes (the base layers' come
+ * from its manifest, untrusted: their sums are checked). */
+static int write_manifest(struct build *b)
+{
+	json_t *mlayers = json_array(), *manifest;
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->nlayers; i++)
+		json_array_append_new(mlayers, ht_oci_desc_json(b->layers[i].desc.media_type,
+								b->layers[i].desc.digest, b->layers[i].desc.size));
 	manifest = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", HT_OCI_MT_MANIFEST,
-			     "config", ht_oci_desc_json(HT_OCI_MT_CONFIG, cfg_digest, cfg_size),
+			     "config", ht_oci_desc_json(HT_OCI_MT_CONFIG, b->cfg_digest, b->cfg_size),
 			     "layers", mlayers);
-	if (ht_oci_put_json(&store, manifest, man_digest, &man_size) < 0) {
-		rc = HT_EXIT_IOERR;
-		goto done;
-	}
-	total += man_size;
-	platform = json_pack("{s:s, s:s}", "os", ht_json_str(config, "os", "linux"),
-			     "architecture", ht_json_str(config, "architecture", ht_oci_host_arch()));
+	r = ht_oci_put_json(&b->store, manifest, b->man_digest, &b->man_size);
+	json_decref(manifest);
+	if (r < 0)
+		return HT_EXIT_IOERR;
+	b->size = b->cfg_size + b->man_size; /* both under HT_OCI_JSON_MAX */
+	for (i = 0; i < b->nlayers; i++)
+		if (ht_oci_size_add(&b->size, b->layers[i].desc.size) < 0 ||
+		    ht_oci_size_add(&b->uncompressed, b->layers[i].tar_size) < 0) {
+			ht_error("layer %zu ('%s'): the sizes of the layers add up to more than %lld bytes",
+				 i, b->layers[i].desc.digest, (long long)INT64_MAX);
+			return HT_EXIT_DATAERR;
+		}
+	b->platform = json_pack("{s:s, s:s}", "os", ht_json_str(b->config, "os", "linux"),
+				"architecture", ht_json_str(b->config, "architecture", ht_oci_host_arch()));
+	return 0;
+}
 
-	if (uncompressed > o.max_size) {
+/* Step 7: refuses an image over the size limit (with a failure record),
+ * else tags it. */
+static int tag_image(struct build *b)
+{
+	if (b->uncompressed > b->o.max_size) {
 		char *msg = ht_xasprintf("the image would be %.2f GiB uncompressed, over the limit of "
 					 "%.2f GiB (Lambda takes at most 10 GB; see --max-size)",
-					 uncompressed / 1073741824.0, o.max_size / 1073741824.0);
+					 b->uncompressed / 1073741824.0, b->o.max_size / 1073741824.0);
 
 		ht_error("%s", msg);
 		fail_record("too_large", msg);
 		free(msg);
-		rc = HT_EXIT_DATAERR;
-		goto done;
+		return HT_EXIT_DATAERR;
 	}
-	if (ht_oci_tag(&store, o.tag, man_digest, HT_OCI_MT_MANIFEST, man_size, platform) < 0) {
-		rc = HT_EXIT_IOERR;
-		goto done;
-	}
+	if (ht_oci_tag(&b->store, b->o.tag, b->man_digest, HT_OCI_MT_MANIFEST, b->man_size, b->platform) < 0)
+		return HT_EXIT_IOERR;
+	return 0;
+}
 
-	rec = ht_record_new("ht.image/1");
+/* Step 8: the ht.image/1 record of the new image. */
+static void print_record(struct build *b)
+{
+	json_t *rec = ht_record_new("ht.image/1"), *arr = json_array(), *base;
+	size_t i;
+
 	json_object_set_new(rec, "ok", json_true());
-	ht_json_set_str(rec, "store", store_dir);
-	ht_json_set_str(rec, "store_tag", o.tag);
-	json_object_set_new(rec, "reference", json_sprintf("oci:%s:%s", store_dir, o.tag));
-	ht_json_set_str(rec, "digest", man_digest);
+	ht_json_set_str(rec, "store", b->store_dir);
+	ht_json_set_str(rec, "store_tag", b->o.tag);
+	json_object_set_new(rec, "reference", json_sprintf("oci:%s:%s", b->store_dir, b->o.tag));
+	ht_json_set_str(rec, "digest", b->man_digest);
 	ht_json_set_str(rec, "media_type", HT_OCI_MT_MANIFEST);
-	ht_json_set_str(rec, "config_digest", cfg_digest);
+	ht_json_set_str(rec, "config_digest", b->cfg_digest);
 	ht_json_set_str(rec, "config_media_type", HT_OCI_MT_CONFIG);
-	json_object_set(rec, "platform", platform);
-	if (have_base) {
+	json_object_set(rec, "platform", b->platform);
+	if (b->have_base) {
 		/* Where the base came from, so that ht-push can mount its
 		 * blobs instead of sending them. */
-		json_t *b = json_object();
-
-		ht_json_set_str(b, "digest", base.manifest_desc.digest);
-		if (base_rec) {
-			ht_json_set_str(b, "reference", ht_json_str(base_rec, "reference", NULL));
-			ht_json_set_str(b, "registry", ht_json_str(base_rec, "registry", NULL));
-			ht_json_set_str(b, "repository", ht_json_str(base_rec, "repository", NULL));
+		base = json_object();
+		ht_json_set_str(base, "digest", b->base.manifest_desc.digest);
+		if (b->base_rec) {
+			ht_json_set_str(base, "reference", ht_json_str(b->base_rec, "reference", NULL));
+			ht_json_set_str(base, "registry", ht_json_str(b->base_rec, "registry", NULL));
+			ht_json_set_str(base, "repository", ht_json_str(b->base_rec, "repository", NULL));
 		}
-		json_object_set_new(rec, "base", b);
+		json_object_set_new(rec, "base", base);
 	}
-	if (rev)
-		ht_json_set_str(rec, "revision", rev);
-	arr = json_array();
-	for (i = 0; i < nlayers; i++)
-		json_array_append_new(arr, layer_record(&layers[i]));
+	if (b->rev)
+		ht_json_set_str(rec, "revision", b->rev);
+	for (i = 0; i < b->nlayers; i++)
+		json_array_append_new(arr, layer_record(&b->layers[i]));
 	json_object_set_new(rec, "layers", arr);
-	ht_json_set_int(rec, "size", total);
-	ht_json_set_int(rec, "uncompressed_size", uncompressed);
+	ht_json_set_int(rec, "size", b->size);
+	ht_json_set_int(rec, "uncompressed_size", b->uncompressed);
 	ht_record_write(stdout, rec, 1);
 	json_decref(rec);
-done:
-	json_decref(entrypoint);
-	json_decref(platform);
-	json_decref(manifest);
-	json_decref(config);
-	json_decref(base_rec);
-	json_decref(o.labels);
-	for (i = 0; i < nlayers; i++)
-		ht_oci_desc_release(&layers[i].desc);
-	free(layers);
-	free(rev);
-	free(runner);
-	free(cache_dir);
-	free(store_dir);
-	free(state_dir);
-	free(cfg_tag);
-	ht_config_release(&cfg);
-	ht_oci_image_release(&base);
-	ht_oci_close(&store);
-	ht_oci_close(&other);
+}
+
+int main(int argc, char **argv)
+{
+	struct build b;
+	int rc;
+
+	ht_diag_init(argv[0]);
+	memset(&b, 0, sizeof(b));
+	ht_oci_image_init(&b.base);
+	parse_options(&b.o, argc, argv);
+	load_config(&b);
+	rc = open_store(&b);
+	if (!rc)
+		rc = resolve_base(&b);
+	if (!rc && !b.o.no_runner)
+		rc = build_runner_layer(&b);
+	if (!rc)
+		rc = build_project_layer(&b);
+	if (!rc)
+		rc = write_config(&b);
+	if (!rc)
+		rc = write_manifest(&b);
+	if (!rc)
+		rc = tag_image(&b);
+	if (!rc)
+		print_record(&b);
+	build_release(&b);
 	return ht_finish_stdout(rc);
 }

@@ -3,11 +3,9 @@
  * store and write its ht.image/1 record. See docs/ht-pull.md.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ht/ht.h"
 #include "ht/config.h"
@@ -85,47 +83,6 @@ static json_t *image_record(const struct ht_imageref *ref, const char *refstr, s
 	if (store_tag)
 		ht_json_set_str(rec, "store_tag", store_tag);
 	return rec;
-}
-
-/* Copies one blob from the layout src into the store, checking it. */
-static int copy_blob(struct ht_oci_store *src, struct ht_oci_store *dst, const struct ht_oci_desc *d)
-{
-	struct ht_oci_blob_writer w;
-	char *path;
-	char buf[65536];
-	ssize_t n;
-	int fd, has = ht_oci_has_blob(dst, d->digest, NULL);
-
-	if (has)
-		return has < 0 ? -1 : 0;
-	path = ht_oci_blob_path(src, d->digest);
-	if (!path)
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ht_error("cannot open '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (ht_oci_blob_begin(dst, &w, d->digest, d->size) < 0) {
-		close(fd);
-		free(path);
-		return -1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (ht_oci_blob_write(&w, buf, (size_t)n) < 0)
-			break;
-	if (n != 0) {
-		if (n < 0)
-			ht_error("cannot read '%s': %s", path, strerror(errno));
-		ht_oci_blob_abort(&w);
-		close(fd);
-		free(path);
-		return -1;
-	}
-	close(fd);
-	free(path);
-	return ht_oci_blob_commit(&w, NULL, NULL);
 }
 
 /* Picks the platform's manifest from an index; 0 with *d, -1 with a message. */
@@ -277,7 +234,7 @@ static int pull_layout(const struct ht_imageref *ref, const struct opts *o, stru
 	d = top;
 	memset(&top, 0, sizeof(top));
 	if (json_object_get(j, "manifests")) {
-		if (copy_blob(&src, st, &d) < 0)
+		if (ht_oci_copy_blob(&src, st, d.digest, d.size) < 0)
 			goto out;
 		*index_digest = ht_xstrdup(d.digest);
 		ht_oci_desc_release(&d);
@@ -300,12 +257,12 @@ static int pull_layout(const struct ht_imageref *ref, const struct opts *o, stru
 	img->manifest_desc.media_type =
 		ht_xstrdup(ht_json_str(j, "mediaType", d.media_type ? d.media_type : HT_OCI_MT_MANIFEST));
 	*code = HT_EXIT_IOERR;
-	if (copy_blob(&src, st, &img->config_desc) < 0)
+	if (ht_oci_copy_blob(&src, st, img->config_desc.digest, img->config_desc.size) < 0)
 		goto out;
 	for (i = 0; i < img->nlayers; i++)
-		if (copy_blob(&src, st, &img->layers[i].desc) < 0)
+		if (ht_oci_copy_blob(&src, st, img->layers[i].desc.digest, img->layers[i].desc.size) < 0)
 			goto out;
-	if (copy_blob(&src, st, &img->manifest_desc) < 0)
+	if (ht_oci_copy_blob(&src, st, img->manifest_desc.digest, img->manifest_desc.size) < 0)
 		goto out;
 	if (ht_oci_image_load_config(st, img) < 0)
 		goto out;

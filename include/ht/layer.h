@@ -12,6 +12,9 @@
  * threads (each block primed with the previous 32 KiB as dictionary, as
  * pigz does), so the output does not depend on the number of threads.
  *
+ * lib/layer-entries.c makes the entry lists (files, trees, programs),
+ * lib/layer.c writes the layers.
+ *
  * Ownership: struct ht_layer_list owns its entries and their strings;
  * ht_layer_list_release() frees them. Strings passed in are copied.
  */
@@ -58,6 +61,18 @@ int ht_layer_add_file(struct ht_layer_list *l, const char *name, const char *src
 int ht_layer_add_tree(struct ht_layer_list *l, const char *prefix, const char *root,
 		      const struct ht_ignore *ig, long *count);
 
+/*
+ * Makes ig leave dir out of a tree added from root (ht_layer_add_tree)
+ * when dir lies inside root: for a build's own state directory or store
+ * inside the project under a name the ignore rules do not know.
+ */
+void ht_layer_leave_out(struct ht_ignore *ig, const char *root, const char *dir);
+
+/* The commit a git checkout at root is at (git rev-parse HEAD), for an
+ * image's revision label; NULL when root is not a checkout's top or git
+ * fails. New string. */
+char *ht_layer_tree_revision(const char *root);
+
 struct ht_layer_opts {
 	int64_t epoch;          /* mtime of every entry */
 	int level;              /* gzip level 1..9; 0 for the default, 6 */
@@ -92,5 +107,25 @@ int ht_layer_build(struct ht_oci_store *s, struct ht_layer_list *l,
  * inflating it. For layers from elsewhere whose tar size is unknown.
  */
 int ht_layer_gzip_size(struct ht_oci_store *s, const char *digest, int64_t *size);
+/*
+ * The uncompressed size of a layer of an image in the store: the blob's
+ * size for a plain tar, else the gzip blob inflated once
+ * (ht_layer_gzip_size) and the size remembered in cache_dir/size-HEX of
+ * its diff_id (cache_dir may be NULL: nothing remembered).
+ */
+int ht_layer_tar_size(struct ht_oci_store *s, const char *cache_dir, const struct ht_oci_layer *l,
+		      int64_t *size);
+
+/*
+ * Adds the program at path as the file name (mode 0755) with what it needs
+ * to start in an image of the same architecture whatever the image's libc:
+ * the shared libraries ldd lists, as libdir/SONAME, and the dynamic loader,
+ * as libdir/ITS-NAME (libdir without a leading '/'). *loader gets the
+ * loader's absolute path in the image (new string) to start the program
+ * with ("LOADER --library-path /LIBDIR /NAME"), or NULL when the program is
+ * static and was added alone.
+ */
+int ht_layer_add_program(struct ht_layer_list *l, const char *name, const char *path,
+			 const char *libdir, char **loader);
 
 #endif

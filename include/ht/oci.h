@@ -8,6 +8,8 @@
  *   DIR/blobs/sha256/HEX  content-addressed blobs (layers, configs, manifests)
  *
  * skopeo (oci:DIR:TAG) and umoci (--image DIR:TAG) read it as it is.
+ * lib/oci.c has the layout and the blobs, lib/oci-index.c the tags and
+ * the gc, lib/oci-image.c descriptors, manifests, configs and images.
  *
  * Ownership: struct ht_oci_store, struct ht_oci_blob_writer and struct
  * ht_oci_image own what they hold and are freed by their close / abort /
@@ -22,6 +24,10 @@
  * detect that). index.json is rewritten under a lock (flock on
  * DIR/index.json.lock) with a temporary file renamed into place, so
  * concurrent ht_oci_tag calls from several processes do not lose updates.
+ * A process that opens the store to write holds DIR/gc.lock shared until
+ * it closes the store, so from its first blob to its tag; ht_oci_gc takes
+ * it exclusively, so it never removes a blob that a writer has written, or
+ * found already there and means to use, but not tagged yet.
  */
 #ifndef HT_OCI_H
 #define HT_OCI_H
@@ -49,20 +55,35 @@
 #define HT_OCI_DEFAULT_DIR ".hypertest/oci"
 /* Largest manifest, index or config read into memory: 4 MiB. */
 #define HT_OCI_JSON_MAX (4 * 1024 * 1024)
+/* The lock writers hold shared and ht_oci_gc exclusively, in DIR. */
+#define HT_OCI_GC_LOCK "gc.lock"
 
 struct ht_oci_store {
-	char *dir;   /* the layout's directory */
-	char *blobs; /* DIR/blobs/sha256 */
+	char *dir;    /* the layout's directory */
+	char *blobs;  /* DIR/blobs/sha256 */
+	int writing;  /* 1 when opened to write: gc_lock is held shared */
+	int gc_lock;  /* the descriptor of DIR/gc.lock when writing */
 };
 
 /*
- * Opens the layout at dir. With create, makes the directory, oci-layout,
- * an empty index.json and blobs/sha256/ when they are missing; without it,
- * a directory that is not an OCI layout is an error. dir is copied.
+ * Opens the layout at dir. With create, the store is opened to write:
+ * makes the directory, oci-layout, an empty index.json and blobs/sha256/
+ * when they are missing, and takes DIR/gc.lock shared until ht_oci_close
+ * (waiting while an ht_oci_gc runs). Open the store this way before
+ * writing blobs or relying on blobs already there for an image to tag:
+ * a gc never runs between that and the tag. Without create, a directory
+ * that is not an OCI layout is an error. dir is copied.
  */
 int ht_oci_open(struct ht_oci_store *s, const char *dir, int create);
-/* Frees what s holds. Safe on a zeroed or closed store. */
+/* Frees what s holds and drops its lock. Safe on a zeroed or closed store. */
 void ht_oci_close(struct ht_oci_store *s);
+/*
+ * Opens DIR/name (creating it) and flock()s it with how (LOCK_SH or
+ * LOCK_EX, maybe with LOCK_NB). Returns the descriptor, which the caller
+ * closes to unlock. With LOCK_NB, a lock held by someone else returns -1
+ * with errno EWOULDBLOCK and prints nothing.
+ */
+int ht_oci_lock(struct ht_oci_store *s, const char *name, int how);
 
 /* --- blobs ------------------------------------------------------------------ */
 
@@ -130,6 +151,13 @@ void ht_oci_blob_suspend(struct ht_oci_blob_writer *w);
 int ht_oci_put_blob(struct ht_oci_store *s, const void *buf, size_t len,
 		    char digest_out[HT_DIGEST_LEN + 1]);
 /*
+ * Copies the blob digest from the store from into the store to (nothing
+ * to do when it is there already), checking its digest, and its size
+ * unless size is -1, as it is written.
+ */
+int ht_oci_copy_blob(struct ht_oci_store *from, struct ht_oci_store *to, const char *digest,
+		     int64_t size);
+/*
  * 1 when the blob is in the store (its size in *size, may be NULL), 0 when
  * it is not, -1 on a malformed digest or an I/O error. Does not hash it.
  */
@@ -169,6 +197,13 @@ void ht_oci_desc_release(struct ht_oci_desc *d);
 int ht_oci_desc_parse(json_t *j, const char *where, struct ht_oci_desc *d);
 /* A new {"mediaType","digest","size"} object. */
 json_t *ht_oci_desc_json(const char *media_type, const char *digest, int64_t size);
+/*
+ * Adds size to *sum unless the result would be over INT64_MAX, or either is
+ * negative: then returns -1 (printing nothing) and leaves *sum alone. For
+ * every sum of sizes that come from a manifest or an index, which are
+ * untrusted.
+ */
+int ht_oci_size_add(int64_t *sum, int64_t size);
 
 /*
  * 1 when name is a valid tag for index.json: 1 to 128 characters of
@@ -197,8 +232,12 @@ int ht_oci_read_index(struct ht_oci_store *s, json_t **out);
 /*
  * Removes blobs not reachable from index.json (manifests -> config and
  * layers; indexes -> manifests), and temporary files older than a day.
- * *removed and *bytes (may be NULL) count what went. Do not run it while
- * another process writes an image that is not tagged yet.
+ * *removed and *bytes (may be NULL) count what went. Holds DIR/gc.lock
+ * exclusively (and index.json's lock) while it works: it first waits, with
+ * a warning, until the processes that opened the store to write have
+ * closed it, and writers that open it meanwhile wait for the gc. When s
+ * itself was opened to write, its own shared lock is given up for the
+ * gc and taken again afterwards.
  */
 int ht_oci_gc(struct ht_oci_store *s, long *removed, int64_t *bytes);
 
@@ -218,6 +257,7 @@ struct ht_oci_image {
 	json_t *config;                   /* owned; NULL when not loaded */
 	struct ht_oci_layer *layers;      /* owned array */
 	size_t nlayers;
+	int64_t size;                     /* the config's and the layers' sizes added up */
 };
 void ht_oci_image_init(struct ht_oci_image *img);
 void ht_oci_image_release(struct ht_oci_image *img);
@@ -225,8 +265,9 @@ void ht_oci_image_release(struct ht_oci_image *img);
 /*
  * Parses a manifest (OCI image manifest or Docker schema 2) given as JSON:
  * fills img->manifest (takes a new reference of manifest), config_desc and
- * layers (diff_ids are left empty). where names it in messages. Refuses
- * indexes and manifest lists ("is an index, not a manifest").
+ * layers (diff_ids are left empty) and img->size. where names it in
+ * messages. Refuses indexes and manifest lists ("is an index, not a
+ * manifest"), and sizes that add up to more than INT64_MAX.
  */
 int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_image *img);
 /*
@@ -235,6 +276,23 @@ int ht_oci_manifest_parse(json_t *manifest, const char *where, struct ht_oci_ima
  * (refusing a count that does not match the layers).
  */
 int ht_oci_image_load_config(struct ht_oci_store *s, struct ht_oci_image *img);
+/* Copies the blobs of img (config, layers, then the manifest) from the
+ * store from into the store to, checking digests and sizes. */
+int ht_oci_copy_image(struct ht_oci_store *from, struct ht_oci_store *to, const struct ht_oci_image *img);
+
+/*
+ * Editing an image config (borrowed, changed in place). ht_oci_config_get
+ * returns config.config.KEY (borrowed), made an empty object or array
+ * (array set) when it is missing or of another type, config.config too.
+ * ht_oci_config_set_env sets KEY=VALUE in config.config.Env, replacing an
+ * earlier KEY unless keep is set. ht_oci_config_add_layer appends a layer
+ * on top: its diff_id to rootfs.diff_ids, {created, created_by} to history.
+ */
+json_t *ht_oci_config_get(json_t *config, const char *key, int array);
+void ht_oci_config_set_env(json_t *config, const char *key, const char *value, int keep);
+void ht_oci_config_add_layer(json_t *config, const char *diff_id, const char *created,
+			     const char *created_by);
+
 /*
  * Picks from an index (or Docker manifest list) the manifest for os/arch
  * (variant may be NULL: any). Returns 1 with *d filled in, 0 when none

@@ -7,10 +7,13 @@ layout, for the ht-unpack tests. Reads a JSON spec on stdin:
                "entries": [{"name": "a/b", "type": "file" | "dir" | "symlink"
                             | "hardlink" | "char" | "fifo",
                             "data": "text", "zeros": N, "mode": 420,
-                            "link": "target"}]}],
+                            "link": "target", "pax": {"KEY": "VALUE"}}]}],
    "bad_diff_id": 0}             (index of a layer whose diff_id is wrong)
 
-and prints the manifest digest. Entries go in the order given.
+and prints the manifest digest. Entries go in the order given. "pax" adds
+extended header records to an entry as they are: with GNU.sparse.size and
+GNU.sparse.map (the GNU 0.1 sparse format) the data is a sparse file's
+stored parts, so a few bytes can claim a huge file.
 """
 import gzip
 import hashlib
@@ -44,6 +47,7 @@ def tar_bytes(entries):
             ti.mode = e.get("mode", 0o755 if ti.type == tarfile.DIRTYPE else 0o644)
             ti.mtime = 0
             ti.linkname = e.get("link", "")
+            ti.pax_headers = dict(e.get("pax", {}))
             if ti.type == tarfile.CHRTYPE:
                 ti.devmajor, ti.devminor = 1, 3
             src = None

@@ -5,6 +5,10 @@
  *   ht-test-tool jsonl-cat [--max N] [--schema S]   records from stdin to stdout
  *   ht-test-tool sha256 FILE | uuid | atomic-write PATH (stdin to PATH)
  *   ht-test-tool run-deadline MS CMD...    run CMD with a deadline, print the outcome
+ *   ht-test-tool oci-write STORE TAG       a writer of the image store caught between
+ *                                          writing an image and tagging it: writes a
+ *                                          layer, a config and a manifest, prints their
+ *                                          digests, waits for a line on stdin, then tags
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
+#include "ht/oci.h"
 
 static int jsonl_cat(int argc, char **argv)
 {
@@ -68,6 +73,40 @@ static int run_deadline(int argc, char **argv)
 	return 0;
 }
 
+static int oci_write(const char *dir, const char *tag)
+{
+	struct ht_oci_store st = { 0 };
+	char layer[HT_DIGEST_LEN + 1], cfgd[HT_DIGEST_LEN + 1], mand[HT_DIGEST_LEN + 1], line[16];
+	char *data = ht_xasprintf("layer of %ld at %lld", (long)getpid(), (long long)ht_now_ms());
+	json_t *cfg = NULL, *man = NULL;
+	int64_t cfgsize, mansize;
+	int rc = HT_EXIT_IOERR;
+
+	if (ht_oci_open(&st, dir, 1) < 0 || ht_oci_put_blob(&st, data, strlen(data), layer) < 0)
+		goto out;
+	cfg = json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "architecture", ht_oci_host_arch(), "os", "linux",
+			"rootfs", "type", "layers", "diff_ids", layer);
+	if (ht_oci_put_json(&st, cfg, cfgd, &cfgsize) < 0)
+		goto out;
+	man = json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", HT_OCI_MT_MANIFEST,
+			"config", ht_oci_desc_json(HT_OCI_MT_CONFIG, cfgd, cfgsize),
+			"layers", ht_oci_desc_json(HT_OCI_MT_LAYER, layer, (int64_t)strlen(data)));
+	if (ht_oci_put_json(&st, man, mand, &mansize) < 0)
+		goto out;
+	printf("%s\n%s\n%s\n", mand, cfgd, layer);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin) && ferror(stdin))
+		goto out;
+	if (ht_oci_tag(&st, tag, mand, HT_OCI_MT_MANIFEST, mansize, NULL) == 0)
+		rc = 0;
+out:
+	json_decref(cfg);
+	json_decref(man);
+	free(data);
+	ht_oci_close(&st);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	ht_diag_init(argv[0]);
@@ -85,6 +124,8 @@ int main(int argc, char **argv)
 		printf("%s\n", d);
 		return ht_finish_stdout(0);
 	}
+	if (!strcmp(argv[1], "oci-write") && argc == 4)
+		return ht_finish_stdout(oci_write(argv[2], argv[3]));
 	if (!strcmp(argv[1], "uuid")) {
 		char u[HT_UUID_LEN + 1];
 

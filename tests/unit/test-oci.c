@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,6 +214,118 @@ static void test_manifest_parse(void)
 	json_decref(j);
 }
 
+/* gc of a store of many blobs, half of them reachable: the set of what is
+ * reachable keeps exactly those. */
+static void test_gc_many(void)
+{
+	enum { N = 4000 };
+	struct ht_oci_store s = { 0 };
+	char *dir = ht_path_join(tmpdir, "many");
+	char (*d)[HT_DIGEST_LEN + 1] = ht_xcalloc(N, sizeof(*d));
+	char cfgd[HT_DIGEST_LEN + 1], mand[HT_DIGEST_LEN + 1];
+	json_t *layers = json_array(), *man;
+	int64_t cfgsize, mansize;
+	long removed = 0;
+	int i, kept = 0, gone = 0, fd;
+
+	ht_oci_open(&s, dir, 1);
+	for (i = 0; i < N; i++) {
+		char data[32];
+
+		snprintf(data, sizeof(data), "blob %d", i);
+		ht_oci_put_blob(&s, data, strlen(data), d[i]);
+		if (i % 2 == 0)
+			json_array_append_new(layers, ht_oci_desc_json(HT_OCI_MT_LAYER, d[i], (int64_t)strlen(data)));
+	}
+	/* A layer listed twice, and one that is not in the store. */
+	json_array_append_new(layers, ht_oci_desc_json(HT_OCI_MT_LAYER, d[0], 6));
+	json_array_append_new(layers, ht_oci_desc_json(HT_OCI_MT_LAYER, "sha256:"
+		"0000000000000000000000000000000000000000000000000000000000000000", 1));
+	ht_oci_put_blob(&s, "{}", 2, cfgd);
+	cfgsize = 2;
+	man = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", HT_OCI_MT_MANIFEST,
+			"config", ht_oci_desc_json(HT_OCI_MT_CONFIG, cfgd, cfgsize), "layers", layers);
+	ht_oci_put_json(&s, man, mand, &mansize);
+	ht_oci_tag(&s, "many", mand, HT_OCI_MT_MANIFEST, mansize, NULL);
+	ok(ht_oci_gc(&s, &removed, NULL) == 0, "gc many: runs on a store opened to write");
+	is_int(removed, N / 2, "gc many: removes the unreachable half");
+	for (i = 0; i < N; i++) {
+		int have = ht_oci_has_blob(&s, d[i], NULL);
+
+		if (i % 2 == 0)
+			kept += have == 1;
+		else
+			gone += have == 0;
+	}
+	is_int(kept, N / 2, "gc many: every reachable blob kept");
+	is_int(gone, N / 2, "gc many: every unreachable blob gone");
+	ok(ht_oci_has_blob(&s, mand, NULL) == 1 && ht_oci_has_blob(&s, cfgd, NULL) == 1,
+	   "gc many: the manifest and the config kept");
+	errno = 0;
+	fd = ht_oci_lock(&s, HT_OCI_GC_LOCK, LOCK_EX | LOCK_NB);
+	ok(fd < 0 && errno == EWOULDBLOCK, "gc: the store holds its writer's lock again afterwards");
+	if (fd >= 0)
+		close(fd);
+	ht_oci_close(&s);
+	ht_oci_open(&s, dir, 0);
+	fd = ht_oci_lock(&s, HT_OCI_GC_LOCK, LOCK_EX | LOCK_NB);
+	ok(fd >= 0, "lock: a store opened to read holds no lock");
+	if (fd >= 0)
+		close(fd);
+	ht_oci_close(&s);
+	json_decref(man);
+	free(d);
+	free(dir);
+}
+
+/* A manifest whose config is cfg bytes and whose layers are the sizes in
+ * layers (a JSON array of numbers). New reference. */
+static json_t *manifest_of_sizes(long long cfg, const char *layers)
+{
+	const char *d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	json_t *sizes = json_loads(layers, 0, NULL), *arr = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(sizes, i, v)
+		json_array_append_new(arr, ht_oci_desc_json(HT_OCI_MT_LAYER_GZIP, d, json_integer_value(v)));
+	json_decref(sizes);
+	return json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", HT_OCI_MT_MANIFEST,
+			 "config", ht_oci_desc_json(HT_OCI_MT_CONFIG, d, cfg), "layers", arr);
+}
+
+/* Sizes from a manifest are untrusted: their sum must not overflow. */
+static void test_size_overflow(void)
+{
+	struct ht_oci_image img;
+	json_t *j;
+	int64_t sum;
+
+	ht_oci_image_init(&img);
+	j = manifest_of_sizes(1, "[9223372036854775806]");
+	ok(ht_oci_manifest_parse(j, "m", &img) == 0 && img.size == INT64_MAX,
+	   "manifest_parse: sizes adding up to INT64_MAX are accepted, and added up");
+	ht_oci_image_release(&img);
+	json_decref(j);
+	j = manifest_of_sizes(2, "[9223372036854775806]");
+	ok(ht_oci_manifest_parse(j, "m", &img) < 0, "manifest_parse: config + layer over INT64_MAX refused");
+	ht_oci_image_release(&img);
+	json_decref(j);
+	j = manifest_of_sizes(0, "[4611686018427387904, 4611686018427387904]");
+	ok(ht_oci_manifest_parse(j, "m", &img) < 0, "manifest_parse: two layers of 2^62 refused");
+	ht_oci_image_release(&img);
+	json_decref(j);
+	j = manifest_of_sizes(0, "[9223372036854775807, 9223372036854775807, 9223372036854775807]");
+	ok(ht_oci_manifest_parse(j, "m", &img) < 0, "manifest_parse: three layers of INT64_MAX refused");
+	ht_oci_image_release(&img);
+	json_decref(j);
+
+	sum = INT64_MAX - 1;
+	ok(ht_oci_size_add(&sum, 1) == 0 && sum == INT64_MAX, "size_add: up to INT64_MAX");
+	ok(ht_oci_size_add(&sum, 1) < 0 && sum == INT64_MAX, "size_add: past INT64_MAX refused, sum kept");
+	sum = 5;
+	ok(ht_oci_size_add(&sum, -1) < 0 && sum == 5, "size_add: a negative size refused");
+}
+
 int main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/test-oci.XXXXXX";
@@ -226,6 +339,8 @@ int main(int argc, char **argv)
 	test_blobs();
 	test_refs();
 	test_manifest_parse();
+	test_size_overflow();
+	test_gc_many();
 	ht_remove_tree(tmpdir);
 	return tap_done();
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ht/ht.h"
+#include "ht/id.h"
 #include "ht/runner.h"
 
 static const struct ht_tool tool = {

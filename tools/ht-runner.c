@@ -16,7 +16,9 @@
 
 #include "ht/bucket.h"
 #include "ht/ht.h"
+#include "ht/id.h"
 #include "ht/runner.h"
+#include "ht/text.h"
 #include "providers/aws/runtime.h"
 
 #define EVENT_MAX (8u * 1024 * 1024)

@@ -51,6 +51,13 @@ static int skip_string(struct scan *s)
 	return -1;
 }
 
+/* 1 for a byte of a number, true, false or null. */
+static int is_scalar_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || ch == '-' || ch == '+' || ch == '.' ||
+	       ch == 'E';
+}
+
 /* Skips one value of any kind, counting brackets for containers. */
 static int skip_value(struct scan *s)
 {
@@ -89,11 +96,17 @@ static int skip_value(struct scan *s)
 				return -1;
 			s->pos++;
 			break;
-		default:
-			/* A scalar: a number, true, false, null. */
-			while (s->pos < s->len && !strchr(",:]} \t\r\n\"{[", s->text[s->pos]))
+		default: {
+			/* A scalar: a number, true, false, null. Anything
+			 * else (a NUL byte, say) is not JSON. */
+			size_t start = s->pos;
+
+			while (s->pos < s->len && is_scalar_char(s->text[s->pos]))
 				s->pos++;
+			if (s->pos == start)
+				return -1;
 			break;
+		}
 		}
 	} while (depth > 0);
 	return 0;

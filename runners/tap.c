@@ -76,8 +76,11 @@ void ht_tap_feed(struct ht_tap *t, const char *line)
 		hash = find_hash(p);
 		if (t->planned == 0) {
 			t->skip_all = 1;
-			if (hash && directive(hash, &reason) == 1)
+			if (hash && directive(hash, &reason) == 1) {
+				/* A second plan line: its reason replaces the first. */
+				free(t->skip_reason);
 				t->skip_reason = ht_oneline(reason, strlen(reason), HT_OUTCOME_MAX_FIELD);
+			}
 		}
 		return;
 	}

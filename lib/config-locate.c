@@ -112,6 +112,19 @@ static int skip_value(struct scan *s)
 	return 0;
 }
 
+/* Skips the value at s and the ',' after it: the way to the next member
+ * or element. -1 at the end of the container or on anything else. */
+static int skip_item(struct scan *s)
+{
+	if (skip_value(s) < 0)
+		return -1;
+	skip_ws(s);
+	if (peek(s) != ',')
+		return -1;
+	s->pos++;
+	return 0;
+}
+
 /* Whether the string token at [start, end) decodes to key. */
 static int string_is(const char *start, size_t n, const char *key)
 {
@@ -151,12 +164,8 @@ static int enter_member(struct scan *s, const char *key, size_t *key_pos)
 			*key_pos = start;
 			return 0;
 		}
-		if (skip_value(s) < 0)
+		if (skip_item(s) < 0)
 			return -1;
-		skip_ws(s);
-		if (peek(s) != ',')
-			return -1;
-		s->pos++;
 	}
 }
 
@@ -175,12 +184,8 @@ static int enter_element(struct scan *s, long index)
 			return -1;
 		if (i == index)
 			return 0;
-		if (skip_value(s) < 0)
+		if (skip_item(s) < 0)
 			return -1;
-		skip_ws(s);
-		if (peek(s) != ',')
-			return -1;
-		s->pos++;
 	}
 }
 

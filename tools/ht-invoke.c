@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
+#include "ht/process.h"
 #include "providers/aws/aws.h"
 #include "ht/config.h"
 #include "ht/provider.h"
@@ -81,13 +82,6 @@ struct run {
 	struct ht_atomic_file sum_af; /* local: in the bucket directory */
 	int sum_atomic;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
 
 /* --- reading the plan ---------------------------------------------------------- */
 
@@ -452,7 +446,7 @@ static void complete(struct run *r, struct ht_completion *c)
 		/* An infrastructure failure: never the test's fault. */
 		add_attempt(t, "error", c->finished_ms - (c->dispatched_ms ? c->dispatched_ms : c->finished_ms),
 			    why, 1);
-		if (t->infra_failures < r->infra_retries && !interrupted) {
+		if (t->infra_failures < r->infra_retries && !ht_stop_signal) {
 			t->infra_failures++;
 			ht_info("%s: %s; trying again", ht_json_str(test, "name", "?"), why);
 			retry_push(r, i);
@@ -472,7 +466,7 @@ static void complete(struct run *r, struct ht_completion *c)
 	status = ht_json_str(res, "status", "error");
 	add_attempt(t, status, ht_json_int(res, "duration_ms", 0), ht_json_str(res, "message", ""), 0);
 	if ((!strcmp(status, "failed") || !strcmp(status, "timed_out")) &&
-	    t->test_failures < r->retries && !interrupted) {
+	    t->test_failures < r->retries && !ht_stop_signal) {
 		t->test_failures++;
 		retry_push(r, i);
 		json_decref(res);
@@ -750,7 +744,6 @@ int main(int argc, char **argv)
 	struct run r;
 	struct ht_provider_opts popts = { 0, NULL };
 	struct ht_atomic_file af;
-	struct sigaction sa;
 	const char *in_name = "stdin", *output = NULL;
 	long j = 0, retries = -1, infra_retries = -1;
 	int flaky_fails = -1, c, code, i, use_af = 0;
@@ -832,11 +825,7 @@ int main(int argc, char **argv)
 	} else {
 		r.out = stdout;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ht_stop_install();
 
 	r.order = ht_xmalloc(sizeof(*r.order) * (size_t)(r.n ? r.n : 1));
 	for (i = 0; i < r.n; i++)
@@ -849,11 +838,11 @@ int main(int argc, char **argv)
 	if (r.n > 0)
 		summary_open(&r, &cfg);
 
-	while (r.done < r.n && !interrupted) {
+	while (r.done < r.n && !ht_stop_signal) {
 		struct ht_completion comp[32];
 		int n, k;
 
-		while (r.running < r.concurrency && !interrupted) {
+		while (r.running < r.concurrency && !ht_stop_signal) {
 			int next;
 
 			if (r.retry_head >= 0) {
@@ -881,7 +870,7 @@ int main(int argc, char **argv)
 		}
 		progress_draw(&r, 0);
 	}
-	if (interrupted) {
+	if (ht_stop_signal) {
 		struct ht_completion comp[32];
 		int n, k;
 
@@ -895,7 +884,7 @@ int main(int argc, char **argv)
 		r.ops->close(r.prov);
 		r.prov = NULL;
 		progress_clear(&r);
-		ht_warning("interrupted by %s: %d test%s did not finish", strsignal(interrupted),
+		ht_warning("interrupted by %s: %d test%s did not finish", strsignal(ht_stop_signal),
 			   r.n - r.done, r.n - r.done == 1 ? "" : "s");
 		write_interrupted(&r);
 		code = HT_EXIT_INTERRUPTED;

@@ -31,6 +31,7 @@
 #include <openssl/evp.h>
 
 #include "ht/ht.h"
+#include "ht/process.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 
@@ -94,13 +95,6 @@ static struct {
 	/* Counts, for the log at the end. */
 	long invocations, throttled, failed, hung, too_big;
 } S;
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = sig;
-}
 
 static void wake(void)
 {
@@ -528,7 +522,7 @@ static int serve(const struct ht_provider_ops *ops, struct ht_provider *prov)
 	struct req *wait_head = NULL, *wait_tail = NULL; /* stand-in, in due order */
 	int code = 0;
 
-	while (!stop) {
+	while (!ht_stop_signal) {
 		struct req *in, *r;
 		struct ht_completion comp[32];
 		int n, k;
@@ -667,7 +661,6 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *mhd = NULL;
 	const union MHD_DaemonInfo *info;
 	struct sockaddr_in sa;
-	struct sigaction act;
 	sigset_t block, old;
 	const char *port_file = NULL, *function = NULL;
 	long port = 0, timeout = 0, j = 0, seed = -1;
@@ -739,12 +732,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = on_signal;
-	sigemptyset(&act.sa_mask);
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	ht_stop_install();
 
 	if (!S.stand_in) {
 		popts.concurrency = j;

@@ -2,6 +2,7 @@
  * jsonl.c: reading and writing JSON Lines records.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,9 +199,39 @@ long long ht_json_int(json_t *obj, const char *key, long long dflt)
 
 	if (json_is_integer(v))
 		return json_integer_value(v);
-	if (json_is_real(v))
-		return (long long)json_real_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		/* Only a real that fits: the cast of any other is undefined.
+		 * 0x1p63 is 2^63, one past the largest long long. */
+		if (isfinite(d) && d >= -0x1p63 && d < 0x1p63)
+			return (long long)d;
+	}
 	return dflt;
+}
+
+int ht_json_int_in(json_t *obj, const char *key, long long min, long long max, long long dflt, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+char *ht_json_xdumps(const json_t *j, size_t flags)
+{
+	char *s = j ? json_dumps(j, flags) : NULL;
+
+	if (!s) {
+		fprintf(stderr, "%s: fatal: cannot encode a JSON value (out of memory?)\n", ht_progname);
+		abort();
+	}
+	return s;
 }
 
 double ht_json_num(json_t *obj, const char *key, double dflt)

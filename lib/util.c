@@ -277,6 +277,8 @@ int ht_mkdir_p(const char *path, mode_t mode)
 	char *s;
 	struct stat st;
 
+	if (!*path)
+		return ht_error("cannot create directory '': %s", strerror(ENOENT));
 	/* Most calls find the parents there already: one system call. */
 	if (mkdir(path, mode) == 0)
 		return 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ht/ht.h"
+#include "ht/id.h"
 #include "ht/process.h"
 #include "providers/aws/aws.h"
 #include "ht/config.h"
@@ -85,17 +86,6 @@ struct run {
 
 /* --- reading the plan ---------------------------------------------------------- */
 
-static int safe_id(const char *s)
-{
-	if (!s || !*s || strlen(s) > 200 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
-
 /*
  * Reads every record before anything is invoked, so that a bad plan costs
  * nothing. Returns 0, or the exit code after printing each problem.
@@ -111,7 +101,7 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 	while ((rc = ht_jsonl_read(&rd, &rec)) != 0) {
 		struct test *t;
 		json_t *run;
-		long long to;
+		long long to = 0;
 		int was_bad = bad;
 
 		if (rc == -2) {
@@ -128,19 +118,17 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 			json_decref(rec);
 			continue;
 		}
-		if (!safe_id(ht_json_str(rec, "test_id", NULL))) {
-			ht_error("%s: test_id: expected a string of letters, digits, '-', '_' and '.'", where);
+		if (!ht_id_safe(ht_json_str(rec, "test_id", NULL))) {
+			ht_error("%s: test_id: expected a string of " HT_ID_RULE, where);
 			bad++;
-		} else if (!json_is_string(json_object_get(rec, "run_id"))) {
-			ht_error("%s: run_id: expected a string", where);
+		} else if (!ht_id_safe(ht_json_str(rec, "run_id", NULL))) {
+			ht_error("%s: run_id: expected a string of " HT_ID_RULE, where);
 			bad++;
 		} else if (!json_is_object((run = json_object_get(rec, "run")))) {
 			ht_error("%s: run: expected an object", where);
 			bad++;
-		} else if (json_object_get(rec, "timeout_s") &&
-			   (!json_is_integer(json_object_get(rec, "timeout_s")) ||
-			    (to = json_integer_value(json_object_get(rec, "timeout_s"))) < 1 || to > 86400)) {
-			ht_error("%s: timeout_s: expected an integer from 1 to 86400", where);
+		} else if (ht_json_int_in(rec, "timeout_s", 1, HT_TIMEOUT_MAX_S, default_timeout, &to) < 0) {
+			ht_error("%s: timeout_s: expected an integer from 1 to %d", where, HT_TIMEOUT_MAX_S);
 			bad++;
 		}
 		if (bad > was_bad) {
@@ -163,7 +151,7 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 		}
 		t->expected_ms = json_is_integer(json_object_get(rec, "expected_ms")) ?
 			(long)json_integer_value(json_object_get(rec, "expected_ms")) : -1;
-		t->timeout_s = (long)ht_json_int(rec, "timeout_s", default_timeout);
+		t->timeout_s = (long)to;
 		t->retry_next = -1;
 		json_decref(rec);
 	}
@@ -377,7 +365,7 @@ static int start(struct run *r, int i)
 	}
 	t->attempt++;
 	ht_json_set_int(rec, "attempt", t->attempt);
-	payload = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	payload = ht_json_xdumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (r->ops->max_payload && strlen(payload) > r->ops->max_payload) {
 		char msg[200];
 
@@ -565,7 +553,7 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 	const char *run_id = ht_json_str(test, "run_id", NULL);
 	char started[32];
 
-	if (!run_id || !safe_id(run_id)) {
+	if (!run_id || !ht_id_safe(run_id)) {
 		if (run_id)
 			ht_warning("run_id '%s' cannot name a directory in the bucket: no run summary", run_id);
 		json_decref(test);

@@ -185,7 +185,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 	json_object_set_new(j, "message", json_string(msg));
 	if (reason)
 		json_object_set_new(j, "Reason", json_string(reason));
-	s = json_dumps(j, JSON_COMPACT);
+	s = ht_json_xdumps(j, JSON_COMPACT);
 	ret = send_json(c, status, s, strlen(s), type, NULL, NULL, NULL);
 	free(s);
 	json_decref(j);
@@ -215,7 +215,7 @@ static void set_function_error(struct req *r, const char *kind, const char *type
 	json_object_set_new(j, "errorType", json_string(type));
 	json_object_set_new(j, "errorMessage", json_string(msg));
 	free(r->out);
-	r->out = json_dumps(j, JSON_COMPACT);
+	r->out = ht_json_xdumps(j, JSON_COMPACT);
 	r->out_len = strlen(r->out);
 	r->func_error = kind;
 	r->status = 200;
@@ -301,7 +301,7 @@ static enum MHD_Result configuration(struct MHD_Connection *c, const char *name,
 	} else {
 		out = cfg;
 	}
-	s = json_dumps(out, JSON_COMPACT);
+	s = ht_json_xdumps(out, JSON_COMPACT);
 	ret = send_json(c, 200, s, strlen(s), NULL, NULL, NULL, NULL);
 	free(s);
 	json_decref(out);
@@ -497,7 +497,7 @@ static void answer_stand_in(struct req *r)
 	json_object_set_new(res, "exit_code", json_integer(0));
 	json_object_set_new(res, "signal", json_null());
 	json_object_set_new(res, "message", json_string(""));
-	r->out = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	r->out = ht_json_xdumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	r->out_len = strlen(r->out);
 	r->status = 200;
 	json_decref(res);

@@ -289,7 +289,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 	run_id = ht_json_str(ev, "run_id", NULL);
 	test_id = ht_json_str(ev, "test_id", NULL);
 	if (!ht_id_safe(run_id) || !ht_id_safe(test_id)) {
-		snprintf(err, errlen, "the event's run_id and test_id must be 1 to 128 of [A-Za-z0-9._-]");
+		snprintf(err, errlen, "the event's run_id and test_id must be " HT_ID_RULE);
 		goto bad;
 	}
 	name = ht_json_str(ev, "name", test_id);
@@ -307,7 +307,10 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		snprintf(err, errlen, "the event's run object is unusable: %s", why);
 		goto bad;
 	}
-	timeout_s = ht_json_int(ev, "timeout_s", 0);
+	if (ht_json_int_in(ev, "timeout_s", 1, HT_TIMEOUT_MAX_S, 0, &timeout_s) < 0) {
+		snprintf(err, errlen, "the event's timeout_s must be an integer from 1 to %d", HT_TIMEOUT_MAX_S);
+		goto bad;
+	}
 	attempt = ht_json_int(ev, "attempt", 1);
 	if (attempt < 1)
 		attempt = 1;

@@ -2,6 +2,7 @@
  * Unit tests of util.c and jsonl.c accessors.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,33 @@ static void test_json(void)
 	json_decref(o);
 }
 
+/* A real that does not fit a long long is not cast (undefined behaviour,
+ * which UBSan reports): the default comes back. */
+static void test_json_int_range(void)
+{
+	json_t *o = json_loads("{\"big\":1e300,\"neg\":-1e300,\"edge\":9223372036854775808.0,"
+			       "\"fits\":-9223372036854775808.0,\"max\":9223372036854775807,\"s\":\"10\"}",
+			       0, NULL);
+	long long v;
+
+	is_int(ht_json_int(o, "big", 7), 7, "json_int: 1e300 gives the default");
+	is_int(ht_json_int(o, "neg", 7), 7, "json_int: -1e300 gives the default");
+	is_int(ht_json_int(o, "edge", 7), 7, "json_int: 2^63 as a real gives the default");
+	ok(ht_json_int(o, "fits", 7) == -9223372036854775807LL - 1, "json_int: -2^63 as a real fits");
+	is_int(ht_json_int_in(o, "max", 1, 86400, 5, &v), -1, "json_int_in: out of range refused");
+	is_int(v, 5, "json_int_in: and the default given");
+	is_int(ht_json_int_in(o, "big", 1, 86400, 5, &v), -1, "json_int_in: a real refused");
+	is_int(ht_json_int_in(o, "s", 1, 86400, 5, &v), -1, "json_int_in: a string refused");
+	ok(ht_json_int_in(o, "none", 1, 86400, 5, &v) == 0 && v == 5, "json_int_in: missing: the default");
+	ok(ht_json_int_in(o, "max", 1, LLONG_MAX, 5, &v) == 0 && v == LLONG_MAX, "json_int_in: in range");
+	json_decref(o);
+}
+
+static void test_mkdir(void)
+{
+	ok(ht_mkdir_p("", 0755) < 0, "mkdir_p: an empty path fails (and reads nothing past it)");
+}
+
 int main(void)
 {
 	test_buf();
@@ -129,5 +157,7 @@ int main(void)
 	test_utf8();
 	test_time();
 	test_json();
+	test_json_int_range();
+	test_mkdir();
 	return tap_done();
 }

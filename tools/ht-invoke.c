@@ -81,7 +81,8 @@ struct run {
 	char *run_id;            /* of the first test */
 	int sum_n;               /* records in it */
 	struct ht_atomic_file sum_af; /* local: in the bucket directory */
-	int sum_atomic;
+	int sum_atomic;          /* r->sum is sum_af's: only ht_atomic_* close it */
+	int sum_upload;          /* aws: sum_path is our temporary, removed at the end */
 };
 
 /* --- reading the plan ---------------------------------------------------------- */
@@ -311,8 +312,12 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 		    json_dumpf(rec, r->sum, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
 		    fputc('\n', r->sum) == EOF) {
 			ht_warning("cannot write the run summary '%s': %s", r->sum_path, strerror(errno));
-			fclose(r->sum);
+			if (r->sum_atomic)
+				ht_atomic_abort(&r->sum_af); /* removes its temporary, never sum_path */
+			else
+				fclose(r->sum);
 			r->sum = NULL;
+			r->sum_atomic = 0;
 		}
 	}
 	r->last_draw_ms = r->progress ? 1 : 0;
@@ -579,13 +584,17 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 		int fd;
 
 		r->sum_path = ht_xasprintf("%s/ht-invoke-summary.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		r->sum_upload = 1;
 		fd = mkstemp(r->sum_path);
 		if (fd < 0 || !(r->sum = fdopen(fd, "w+"))) {
 			ht_warning("cannot create '%s': %s: no run summary", r->sum_path, strerror(errno));
-			if (fd >= 0)
+			if (fd >= 0) {
 				close(fd);
+				unlink(r->sum_path);
+			}
 			free(r->sum_path);
 			r->sum_path = NULL;
+			r->sum_upload = 0;
 			return;
 		}
 	}
@@ -694,10 +703,13 @@ static void summary_close(struct run *r, const struct ht_config *cfg)
 		summary_upload(r, cfg);
 	}
 out:
-	if (r->sum_path && !r->sum_atomic)
+	/* Only the aws temporary: on local, sum_path is the final file, which
+	 * an earlier run with this run id may have left. */
+	if (r->sum_path && r->sum_upload)
 		unlink(r->sum_path);
 	r->sum = NULL;
 	r->sum_atomic = 0;
+	r->sum_upload = 0;
 	free(r->sum_path);
 	r->sum_path = NULL;
 	free(r->run_id);

@@ -320,24 +320,55 @@ char *ht_path_join(const char *a, const char *b)
 	return ht_xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
 }
 
+/*
+ * Creates a new, empty "PATH.tmp.XXXXXX" (six random letters or digits) for
+ * writing, with mode less the umask as the kernel applies it: nothing here
+ * reads or changes the umask, which belongs to the whole process (another
+ * thread may be creating a file). Returns the descriptor, the name in
+ * *tmp (new), or -1 with errno set.
+ */
+static int create_tmp(const char *path, mode_t mode, char **tmp)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		char sfx[7];
+		int i, fd;
+
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			errno = EIO;
+			return -1;
+		}
+		for (i = 0; i < 6; i++)
+			sfx[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		sfx[6] = '\0';
+		*tmp = ht_xasprintf("%s.tmp.%s", path, sfx);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -1;
+		free(*tmp);
+		*tmp = NULL;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 int ht_atomic_open(struct ht_atomic_file *af, const char *path, mode_t mode)
 {
 	int fd;
 
 	af->path = ht_xstrdup(path);
-	af->tmp = ht_xasprintf("%s.tmp.XXXXXX", path);
+	af->tmp = NULL;
 	af->fp = NULL;
 	af->no_sync = 0;
-	fd = mkostemp(af->tmp, O_CLOEXEC);
+	fd = create_tmp(path, mode, &af->tmp);
 	if (fd < 0) {
-		ht_error("cannot create '%s': %s", af->tmp, strerror(errno));
+		ht_error("cannot create '%s': %s", af->tmp ? af->tmp : path, strerror(errno));
 		goto fail;
-	}
-	{
-		mode_t um = umask(0);
-
-		umask(um);
-		(void)fchmod(fd, mode & ~um);
 	}
 	af->fp = fdopen(fd, "w");
 	if (!af->fp) {

@@ -70,9 +70,10 @@ int ht_uuid4(char out[HT_UUID_LEN + 1]);
 int ht_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /*
  * An atomic writer for content produced piece by piece: open gives a FILE*
- * on a temporary name; commit flushes, syncs (unless no_sync is set: for
- * copies that are cheap to make again, such as artifacts) and renames it
- * into place; abort removes it.
+ * on a new temporary name (PATH.tmp.XXXXXX, created with mode less the
+ * umask, which it never changes: safe in threads); commit flushes, syncs
+ * (unless no_sync is set: for copies that are cheap to make again, such
+ * as artifacts) and renames it into place; abort removes it.
  */
 struct ht_atomic_file {
 	char *path;

@@ -5,6 +5,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ht/ht.h"
 #include "tap.h"
@@ -143,6 +146,38 @@ static void test_json_int_range(void)
 	json_decref(o);
 }
 
+/* The umask belongs to the whole process: a library call that sets it,
+ * even for a moment, changes the mode of files other threads create. This
+ * umask() stands in for libc's (the program's own definition wins at link
+ * time) and counts the calls. */
+static int umask_calls;
+
+mode_t umask(mode_t mask)
+{
+	umask_calls++;
+	return (mode_t)syscall(SYS_umask, mask);
+}
+
+static void test_atomic_umask(void)
+{
+	char dir[] = "/tmp/test-util.XXXXXX";
+	char *path;
+	struct stat st;
+	mode_t old;
+
+	if (!ok(mkdtemp(dir) != NULL, "a scratch directory"))
+		return;
+	path = ht_path_join(dir, "f");
+	old = (mode_t)syscall(SYS_umask, 027);
+	umask_calls = 0;
+	ok(ht_write_file_atomic(path, "x", 1, 0666) == 0, "write_file_atomic");
+	is_int(umask_calls, 0, "atomic_open: the umask is neither read nor set");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "atomic_open: mode 0666 less umask 027 is 0640");
+	syscall(SYS_umask, old);
+	ht_remove_tree(dir);
+	free(path);
+}
+
 static void test_mkdir(void)
 {
 	ok(ht_mkdir_p("", 0755) < 0, "mkdir_p: an empty path fails (and reads nothing past it)");
@@ -159,5 +194,6 @@ int main(void)
 	test_json();
 	test_json_int_range();
 	test_mkdir();
+	test_atomic_umask();
 	return tap_done();
 }

@@ -40,6 +40,9 @@ enum { T_PENDING, T_RUNNING, T_DONE };
 /* The longest plan line: larger than any provider's payload limit, so
  * that an event too large for the provider is that test's error. */
 #define PLAN_LINE_MAX (16u * 1024 * 1024)
+/* Open files one invocation in flight takes, and those the rest takes. */
+#define FDS_PER_INVOCATION 2
+#define FDS_RESERVE 64
 /* The run summary's name under <run_id>/ in the bucket. */
 #define SUMMARY_NAME "hypertest.results.json"
 
@@ -755,7 +758,8 @@ int main(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'j':
-			j = parse_num("--concurrency", optarg, 1, 100000);
+			/* The configuration's limit: -j is concurrency. */
+			j = parse_num("--concurrency", optarg, 1, ht_config_key_find("concurrency")->max);
 			break;
 		case OPT_RETRIES:
 			retries = parse_num("--retries", optarg, 0, 100);
@@ -787,6 +791,18 @@ int main(int argc, char **argv)
 	r.flaky_fails = flaky_fails >= 0 ? flaky_fails : cfg.flaky_fails;
 	if (r.concurrency <= 0)
 		r.concurrency = 1;
+	{
+		/* An invocation in flight holds a connection or a sandbox: about
+		 * FDS_PER_INVOCATION descriptors, beyond what the process needs. */
+		long lim, fit = ht_nofile_fit(r.concurrency, FDS_PER_INVOCATION, FDS_RESERVE, &lim);
+
+		if (fit < r.concurrency) {
+			ht_warning("concurrency %ld needs about %ld open files, over the limit of %ld (ulimit -n): "
+				   "running %ld at a time", r.concurrency,
+				   r.concurrency * FDS_PER_INVOCATION + FDS_RESERVE, lim, fit);
+			r.concurrency = fit;
+		}
+	}
 
 	if (optind < argc && strcmp(argv[optind], "-")) {
 		in_name = argv[optind];

@@ -685,7 +685,8 @@ int main(int argc, char **argv)
 			timeout = parse_num("--timeout", optarg, 1, 900);
 			break;
 		case 'j':
-			j = parse_num("--concurrency", optarg, 1, 100000);
+			/* The configuration's limit: -j is concurrency. */
+			j = parse_num("--concurrency", optarg, 1, ht_config_key_find("concurrency")->max);
 			break;
 		case OPT_STAND_IN:
 			S.stand_in = 1;
@@ -733,6 +734,8 @@ int main(int argc, char **argv)
 	}
 
 	ht_stop_install();
+	/* Up to 4000 connections at once (MHD_OPTION_CONNECTION_LIMIT). */
+	ht_nofile_raise();
 
 	if (!S.stand_in) {
 		popts.concurrency = j;

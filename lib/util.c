@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -506,6 +507,29 @@ int ht_remove_at(int at, const char *name)
 	return ret;
 }
 
+char *ht_which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *found = NULL;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? ht_xstrdup(prog) : NULL;
+	if (!path || !*path)
+		return NULL;
+	copy = ht_xstrdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *f = ht_path_join(*dir ? dir : ".", prog);
+		struct stat st;
+
+		if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0)
+			found = f;
+		else
+			free(f);
+	}
+	free(copy);
+	return found;
+}
+
 int ht_remove_tree(const char *path)
 {
 	if (!*path || !strcmp(path, "/"))
@@ -603,6 +627,30 @@ char *ht_utf8_clean(char *s, size_t len, int oneline)
 		i += k;
 	}
 	return s;
+}
+
+char *ht_base64_encode(const void *p, size_t n)
+{
+	char *out;
+
+	if (n > INT_MAX / 4 * 3 - 3)
+		oom(n); /* EVP_EncodeBlock counts in int */
+	out = ht_xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p, (int)n);
+	return out;
+}
+
+char *ht_base64_decode_text(const char *s)
+{
+	size_t len;
+	char *out = ht_base64_decode(s, &len);
+
+	if (out && memchr(out, '\0', len)) {
+		OPENSSL_cleanse(out, len);
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 char *ht_base64_decode(const char *s, size_t *len)

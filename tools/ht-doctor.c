@@ -74,27 +74,6 @@ static void check_config(const struct ht_config *cfg, struct check *r)
 			 cfg->provider);
 }
 
-/* Finds prog in PATH; new string or NULL. */
-static char *which(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, *found = NULL;
-
-	if (!path)
-		return NULL;
-	copy = ht_xstrdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *p = ht_path_join(*dir ? dir : ".", prog);
-
-		if (access(p, X_OK) == 0)
-			found = p;
-		else
-			free(p);
-	}
-	free(copy);
-	return found;
-}
-
 /* Reads at most one line of what a probe said on stderr. */
 static char *first_line(FILE *fp)
 {
@@ -132,7 +111,7 @@ static void check_sandbox(const struct ht_config *cfg, struct check *r)
 		check_ok(r, "off (local.sandbox is \"none\"): tests run as plain processes");
 		return;
 	}
-	bwrap = which("bwrap");
+	bwrap = ht_which("bwrap");
 	if (!bwrap) {
 		if (required)
 			check_fail(r, install, "bwrap not found in PATH, and local.sandbox is \"bwrap\"");

@@ -28,7 +28,6 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
 
 #include "ht/ht.h"
 #include "ht/process.h"
@@ -199,10 +198,8 @@ static char *log_result(const char *id, int64_t ms, const char *extra)
 				  "REPORT RequestId: %s\tDuration: %lld.00 ms\tBilled Duration: %lld ms\t"
 				  "Memory Size: 3008 MB\tMax Memory Used: 0 MB\t\n",
 				  id, extra ? extra : "", extra ? "\n" : "", id, id, (long long)ms, (long long)ms);
-	size_t n = strlen(text);
-	char *out = ht_xmalloc(4 * ((n + 2) / 3) + 1);
+	char *out = ht_base64_encode(text, strlen(text));
 
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)n);
 	free(text);
 	return out;
 }

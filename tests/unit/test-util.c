@@ -90,6 +90,17 @@ static void test_base64(void)
 	ok(ht_base64_decode("abc", NULL) == NULL, "base64: a length not a multiple of 4");
 	ok(ht_base64_decode("ab!=", NULL) == NULL, "base64: not base64");
 	ok(ht_base64_decode("", NULL) == NULL, "base64: empty");
+	s = ht_base64_encode("AWS:secret", 10);
+	is_str(s, "QVdTOnNlY3JldA==", "base64: encode with padding");
+	free(s);
+	s = ht_base64_encode("", 0);
+	is_str(s, "", "base64: encode nothing");
+	free(s);
+	s = ht_base64_decode_text("QVdTOnNlY3JldA==");
+	is_str(s, "AWS:secret", "base64: decode text");
+	free(s);
+	ok(ht_base64_decode_text("YQBi") == NULL, "base64: text with a NUL byte is refused");
+	ok(ht_base64_decode_text("ab!=") == NULL, "base64: text that is not base64 is refused");
 }
 
 static void test_utf8(void)
@@ -178,6 +189,35 @@ static void test_atomic_umask(void)
 	free(path);
 }
 
+static void test_which(void)
+{
+	char dir[] = "/tmp/test-util.XXXXXX";
+	char *old = getenv("PATH") ? ht_xstrdup(getenv("PATH")) : NULL;
+	char *prog, *sub, *path, *found;
+
+	if (!ok(mkdtemp(dir) != NULL, "which: a scratch directory"))
+		return;
+	prog = ht_path_join(dir, "prog");
+	sub = ht_path_join(dir, "sub");
+	ht_write_file_atomic(prog, "#!/bin/sh\n", 10, 0755);
+	ht_mkdir_p(sub, 0755);
+	path = ht_xasprintf("/nonexistent:%s:%s", dir, sub);
+	setenv("PATH", path, 1);
+	found = ht_which("prog");
+	is_str(found, prog, "which: found in the second entry of PATH");
+	free(found);
+	ok(ht_which("sub") == NULL, "which: a directory is not a program");
+	ok(ht_which("nothere") == NULL, "which: not there");
+	found = ht_which(prog);
+	is_str(found, prog, "which: a path is taken as it is");
+	free(found);
+	if (old)
+		setenv("PATH", old, 1);
+	free(old);
+	ht_remove_tree(dir);
+	free(prog), free(sub), free(path);
+}
+
 static void test_mkdir(void)
 {
 	ok(ht_mkdir_p("", 0755) < 0, "mkdir_p: an empty path fails (and reads nothing past it)");
@@ -195,5 +235,6 @@ int main(void)
 	test_json_int_range();
 	test_mkdir();
 	test_atomic_umask();
+	test_which();
 	return tap_done();
 }

@@ -77,7 +77,7 @@ test_expect_success 'a NUL byte: refused with its line and byte, the next line r
 test_expect_success 'the fuzzed plan with NUL bytes: no record lost, no line number shifted' '
 	test_expect_code 65 ht-test-tool jsonl-cat <"$HT_SRC/tests/data/findings/jsonl-nul-glue.bin" >out 2>err &&
 	sed -n "s/^ht-test-tool: error: stdin:\([0-9]*\):.*/\1/p" err | tr "\n" " " >lines &&
-	echo "1 3 5 6 7 " >expect && test_cmp expect lines &&
+	printf "1 3 5 6 7 " >expect && test_cmp expect lines &&
 	test_grep "stdin:7:[0-9]*: NUL byte in record" err &&
 	jq -r .test_id out >ids &&
 	printf "%s\n" t-t-ok2-sh-7ff15aa4 t-t-ok3-sh-cef2dc57 >expect && test_cmp expect ids

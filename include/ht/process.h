@@ -34,8 +34,9 @@ void ht_stop_install(void);
 /*
  * When a stop signal was caught, dies of it now: its default action back,
  * the signal unblocked in this thread, raised. Returns only when none was
- * caught. Call it once everything known is written: ht_finish_stdout()
- * does.
+ * caught, or when the signal cannot end this process (the first process
+ * of a PID namespace ignores it): the caller's exit code stands then.
+ * Call it once everything known is written: ht_finish_stdout() does.
  */
 void ht_stop_reraise(void);
 

@@ -51,6 +51,13 @@ static int skip_string(struct scan *s)
 	return -1;
 }
 
+/* 1 for a byte of a number, true, false or null. */
+static int is_scalar_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || ch == '-' || ch == '+' || ch == '.' ||
+	       ch == 'E';
+}
+
 /* Skips one value of any kind, counting brackets for containers. */
 static int skip_value(struct scan *s)
 {
@@ -89,13 +96,32 @@ static int skip_value(struct scan *s)
 				return -1;
 			s->pos++;
 			break;
-		default:
-			/* A scalar: a number, true, false, null. */
-			while (s->pos < s->len && !strchr(",:]} \t\r\n\"{[", s->text[s->pos]))
+		default: {
+			/* A scalar: a number, true, false, null. Anything
+			 * else (a NUL byte, say) is not JSON. */
+			size_t start = s->pos;
+
+			while (s->pos < s->len && is_scalar_char(s->text[s->pos]))
 				s->pos++;
+			if (s->pos == start)
+				return -1;
 			break;
 		}
+		}
 	} while (depth > 0);
+	return 0;
+}
+
+/* Skips the value at s and the ',' after it: the way to the next member
+ * or element. -1 at the end of the container or on anything else. */
+static int skip_item(struct scan *s)
+{
+	if (skip_value(s) < 0)
+		return -1;
+	skip_ws(s);
+	if (peek(s) != ',')
+		return -1;
+	s->pos++;
 	return 0;
 }
 
@@ -138,12 +164,8 @@ static int enter_member(struct scan *s, const char *key, size_t *key_pos)
 			*key_pos = start;
 			return 0;
 		}
-		if (skip_value(s) < 0)
+		if (skip_item(s) < 0)
 			return -1;
-		skip_ws(s);
-		if (peek(s) != ',')
-			return -1;
-		s->pos++;
 	}
 }
 
@@ -162,12 +184,8 @@ static int enter_element(struct scan *s, long index)
 			return -1;
 		if (i == index)
 			return 0;
-		if (skip_value(s) < 0)
+		if (skip_item(s) < 0)
 			return -1;
-		skip_ws(s);
-		if (peek(s) != ',')
-			return -1;
-		s->pos++;
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ht/diag.h"
+#include "ht/process.h"
 #include "ht/util.h"
 
 int ht_verbosity;
@@ -150,8 +151,10 @@ int ht_finish_stdout(int code)
 	}
 	if (failed) {
 		ht_error("cannot write to stdout: %s", strerror(err ? err : EIO));
-		return HT_EXIT_IOERR;
+		code = HT_EXIT_IOERR;
 	}
+	/* Everything is out: a stop signal the tool caught ends it now. */
+	ht_stop_reraise();
 	return code;
 }
 

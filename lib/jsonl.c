@@ -2,6 +2,7 @@
  * jsonl.c: reading and writing JSON Lines records.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,40 +40,43 @@ static long utf8_invalid_at(const unsigned char *s, size_t n)
 }
 
 /*
- * Reads one line into r->line without its newline. Returns 1 for a line
- * ending in a newline, 2 for a last line without one, 0 at EOF, -2 on a read
- * error, -3 when the line is longer than max (the rest of it is skipped).
+ * Reads one line into r->line without its newline, with its real length
+ * (a NUL byte is part of the line, not its end). Returns 1 for a line
+ * ending in a newline, 2 for a last line without one, 0 at EOF, -2 on a
+ * read error, -3 when the line is longer than max (the rest of it is
+ * skipped, so the next call starts on the next line).
  */
 static int read_line(struct ht_jsonl_reader *r)
 {
 	char chunk[8192];
-	int too_long = 0;
+	size_t n = 0, total = 0;
+	int c;
 
 	ht_buf_reset(&r->line);
-	for (;;) {
-		size_t n;
-
-		if (!fgets(chunk, sizeof(chunk), r->fp)) {
-			if (ferror(r->fp))
-				return -2;
-			r->eof = 1;
-			if (too_long)
-				return -3;
-			return r->line.len ? 2 : 0;
+	ht_buf_add(&r->line, "", 0);
+	flockfile(r->fp);
+	while ((c = getc_unlocked(r->fp)) != EOF && c != '\n') {
+		if (++total > r->max)
+			continue;
+		chunk[n++] = (char)c;
+		if (n == sizeof(chunk)) {
+			ht_buf_add(&r->line, chunk, n);
+			n = 0;
 		}
-		n = strlen(chunk);
-		/* fgets stops at a NUL byte too; the line still counts. */
-		if (!too_long) {
-			size_t add = n && chunk[n - 1] == '\n' ? n - 1 : n;
-
-			if (r->line.len + add > r->max)
-				too_long = 1;
-			else
-				ht_buf_add(&r->line, chunk, add);
-		}
-		if (n && chunk[n - 1] == '\n')
-			return too_long ? -3 : 1;
 	}
+	funlockfile(r->fp);
+	if (total <= r->max)
+		ht_buf_add(&r->line, chunk, n);
+	if (c == EOF) {
+		if (ferror(r->fp))
+			return -2;
+		r->eof = 1;
+		if (!total)
+			return 0;
+	}
+	if (total > r->max)
+		return -3;
+	return c == EOF ? 2 : 1;
 }
 
 int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out)
@@ -83,7 +87,7 @@ int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out)
 		json_t *v;
 		long bad;
 		int kind;
-		const char *p;
+		const char *p, *end, *nul;
 
 		if (r->eof)
 			return 0;
@@ -97,12 +101,15 @@ int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out)
 		}
 		if (kind == -3)
 			return ht_error("%s:%zu: record larger than %zu bytes", r->name, r->lineno, r->max);
-		for (p = r->line.data; *p == ' ' || *p == '\t' || *p == '\r'; p++)
+		end = r->line.data + r->line.len;
+		for (p = r->line.data; p < end && (*p == ' ' || *p == '\t' || *p == '\r'); p++)
 			continue;
-		if (!*p)
+		if (p == end)
 			continue; /* blank line */
-		if (strlen(r->line.data) != r->line.len)
-			return ht_error("%s:%zu: NUL byte in record", r->name, r->lineno);
+		nul = memchr(r->line.data, '\0', r->line.len);
+		if (nul)
+			return ht_error("%s:%zu:%zu: NUL byte in record", r->name, r->lineno,
+					(size_t)(nul - r->line.data) + 1);
 		bad = utf8_invalid_at((const unsigned char *)r->line.data, r->line.len);
 		if (bad >= 0)
 			return ht_error("%s:%zu:%ld: invalid UTF-8", r->name, r->lineno, bad + 1);
@@ -192,9 +199,39 @@ long long ht_json_int(json_t *obj, const char *key, long long dflt)
 
 	if (json_is_integer(v))
 		return json_integer_value(v);
-	if (json_is_real(v))
-		return (long long)json_real_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		/* Only a real that fits: the cast of any other is undefined.
+		 * 0x1p63 is 2^63, one past the largest long long. */
+		if (isfinite(d) && d >= -0x1p63 && d < 0x1p63)
+			return (long long)d;
+	}
 	return dflt;
+}
+
+int ht_json_int_in(json_t *obj, const char *key, long long min, long long max, long long dflt, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+char *ht_json_xdumps(const json_t *j, size_t flags)
+{
+	char *s = j ? json_dumps(j, flags) : NULL;
+
+	if (!s) {
+		fprintf(stderr, "%s: fatal: cannot encode a JSON value (out of memory?)\n", ht_progname);
+		abort();
+	}
+	return s;
 }
 
 double ht_json_num(json_t *obj, const char *key, double dflt)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -277,6 +278,8 @@ int ht_mkdir_p(const char *path, mode_t mode)
 	char *s;
 	struct stat st;
 
+	if (!*path)
+		return ht_error("cannot create directory '': %s", strerror(ENOENT));
 	/* Most calls find the parents there already: one system call. */
 	if (mkdir(path, mode) == 0)
 		return 0;
@@ -318,24 +321,55 @@ char *ht_path_join(const char *a, const char *b)
 	return ht_xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
 }
 
+/*
+ * Creates a new, empty "PATH.tmp.XXXXXX" (six random letters or digits) for
+ * writing, with mode less the umask as the kernel applies it: nothing here
+ * reads or changes the umask, which belongs to the whole process (another
+ * thread may be creating a file). Returns the descriptor, the name in
+ * *tmp (new), or -1 with errno set.
+ */
+static int create_tmp(const char *path, mode_t mode, char **tmp)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		char sfx[7];
+		int i, fd;
+
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			errno = EIO;
+			return -1;
+		}
+		for (i = 0; i < 6; i++)
+			sfx[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		sfx[6] = '\0';
+		*tmp = ht_xasprintf("%s.tmp.%s", path, sfx);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -1;
+		free(*tmp);
+		*tmp = NULL;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 int ht_atomic_open(struct ht_atomic_file *af, const char *path, mode_t mode)
 {
 	int fd;
 
 	af->path = ht_xstrdup(path);
-	af->tmp = ht_xasprintf("%s.tmp.XXXXXX", path);
+	af->tmp = NULL;
 	af->fp = NULL;
 	af->no_sync = 0;
-	fd = mkostemp(af->tmp, O_CLOEXEC);
+	fd = create_tmp(path, mode, &af->tmp);
 	if (fd < 0) {
-		ht_error("cannot create '%s': %s", af->tmp, strerror(errno));
+		ht_error("cannot create '%s': %s", af->tmp ? af->tmp : path, strerror(errno));
 		goto fail;
-	}
-	{
-		mode_t um = umask(0);
-
-		umask(um);
-		(void)fchmod(fd, mode & ~um);
 	}
 	af->fp = fdopen(fd, "w");
 	if (!af->fp) {
@@ -473,6 +507,29 @@ int ht_remove_at(int at, const char *name)
 	return ret;
 }
 
+char *ht_which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *found = NULL;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? ht_xstrdup(prog) : NULL;
+	if (!path || !*path)
+		return NULL;
+	copy = ht_xstrdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *f = ht_path_join(*dir ? dir : ".", prog);
+		struct stat st;
+
+		if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0)
+			found = f;
+		else
+			free(f);
+	}
+	free(copy);
+	return found;
+}
+
 int ht_remove_tree(const char *path)
 {
 	if (!*path || !strcmp(path, "/"))
@@ -570,6 +627,30 @@ char *ht_utf8_clean(char *s, size_t len, int oneline)
 		i += k;
 	}
 	return s;
+}
+
+char *ht_base64_encode(const void *p, size_t n)
+{
+	char *out;
+
+	if (n > INT_MAX / 4 * 3 - 3)
+		oom(n); /* EVP_EncodeBlock counts in int */
+	out = ht_xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p, (int)n);
+	return out;
+}
+
+char *ht_base64_decode_text(const char *s)
+{
+	size_t len;
+	char *out = ht_base64_decode(s, &len);
+
+	if (out && memchr(out, '\0', len)) {
+		OPENSSL_cleanse(out, len);
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 char *ht_base64_decode(const char *s, size_t *len)

@@ -1,5 +1,5 @@
 /*
- * runner-command.c: the generic `command` test runner (docs/runner-command.md).
+ * command.c: the generic `command` test runner (docs/runner-command.md).
  *
  * Tests are the files matching globs under the project root, or the lines a
  * listing command prints. One test runs by a command template, split into
@@ -24,8 +24,10 @@
 #include "ht/jsonl.h"
 #include "ht/proc.h"
 #include "ht/runner.h"
+#include "ht/text.h"
 #include "ht/util.h"
 #include "runners/command.h"
+#include "runners/outcome.h"
 
 #define LIST_MAX_OUTPUT (16u * 1024 * 1024)
 #define JUNIT_MAX (32u * 1024 * 1024)
@@ -37,6 +39,9 @@ static int has_magic(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
 }
+
+static void glob_match(const char *root, const char *rel, const char *name, char **seg, size_t nseg,
+		       struct ht_test_list *out);
 
 /*
  * Adds to out every regular file under root/rel matching the segments
@@ -73,43 +78,40 @@ static void glob_walk(const char *root, const char *rel, char **seg, size_t nseg
 		goto done;
 	}
 	if (!has_magic(seg[0])) {
-		char *sub = *rel ? ht_path_join(rel, seg[0]) : ht_xstrdup(seg[0]);
-		char *full = ht_path_join(root, sub);
-
-		if (stat(full, &st) == 0) {
-			if (nseg == 1 && S_ISREG(st.st_mode))
-				ht_test_list_add(out, sub, sub);
-			else if (nseg > 1 && S_ISDIR(st.st_mode))
-				glob_walk(root, sub, seg + 1, nseg - 1, out);
-		}
-		free(sub);
-		free(full);
+		glob_match(root, rel, seg[0], seg, nseg, out);
 		goto done;
 	}
 	d = opendir(dir);
 	if (!d)
 		goto done;
 	while ((de = readdir(d))) {
-		char *sub, *full;
-
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (fnmatch(seg[0], de->d_name, FNM_PERIOD) != 0)
-			continue;
-		sub = *rel ? ht_path_join(rel, de->d_name) : ht_xstrdup(de->d_name);
-		full = ht_path_join(root, sub);
-		if (stat(full, &st) == 0) {
-			if (nseg == 1 && S_ISREG(st.st_mode))
-				ht_test_list_add(out, sub, sub);
-			else if (nseg > 1 && S_ISDIR(st.st_mode))
-				glob_walk(root, sub, seg + 1, nseg - 1, out);
-		}
-		free(sub);
-		free(full);
+		if (fnmatch(seg[0], de->d_name, FNM_PERIOD) == 0)
+			glob_match(root, rel, de->d_name, seg, nseg, out);
 	}
 	closedir(d);
 done:
 	free(dir);
+}
+
+/* name in root/rel matched seg[0]: a test when it is the last segment and
+ * a regular file, else a directory to walk on with the rest. */
+static void glob_match(const char *root, const char *rel, const char *name, char **seg, size_t nseg,
+		       struct ht_test_list *out)
+{
+	char *sub = *rel ? ht_path_join(rel, name) : ht_xstrdup(name);
+	char *full = ht_path_join(root, sub);
+	struct stat st;
+
+	if (stat(full, &st) == 0) {
+		if (nseg == 1 && S_ISREG(st.st_mode))
+			ht_test_list_add(out, sub, sub);
+		else if (nseg > 1 && S_ISDIR(st.st_mode))
+			glob_walk(root, sub, seg + 1, nseg - 1, out);
+	}
+	free(sub);
+	free(full);
 }
 
 /* Lists the files matching one glob pattern into out. */

@@ -1,8 +1,7 @@
 /*
- * runner.c: the registry of test-runner plugins and the helpers they share:
- * test lists, test ids, command templates, UTF-8 cleaning.
+ * runner.c: the table of test-runner plugins and what they share: test
+ * lists, run results and the failures of their outcome readers.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +10,10 @@
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/runner.h"
+#include "ht/text.h"
 #include "ht/util.h"
 #include "runners/command.h"
+#include "runners/outcome.h"
 
 static const struct ht_runner_ops *const plugins[] = {
 	&ht_runner_command,
@@ -133,190 +134,32 @@ void ht_run_result_set_message(struct ht_run_result *r, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	s = ht_xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	/* One line of at most 1000 bytes, valid UTF-8. */
-	if (strlen(s) > 1000)
-		s[1000] = '\0';
-	ht_utf8_clean(s, strlen(s), 1);
 	free(r->message);
-	r->message = s;
+	/* One line of at most 1000 bytes, valid UTF-8. */
+	r->message = s ? ht_oneline(s, strlen(s), HT_OUTCOME_MAX_FIELD) : ht_xstrdup("");
+	free(s);
 }
 
-/* --- ids ------------------------------------------------------------------- */
+/* --- failures of an outcome ------------------------------------------------ */
 
-char *ht_test_id(const char *name)
+void ht_outcome_add_failure(json_t *failures, const char *name, const char *classname, const char *message,
+			    const char *kind)
 {
-	char hex[HT_SHA256_HEX_LEN + 1];
-	char slug[41];
-	size_t n = 0;
-	const unsigned char *p;
-	int dash = 0;
+	json_t *o;
 
-	for (p = (const unsigned char *)name; *p && n < 40; p++) {
-		if (isalnum(*p) && *p < 128) {
-			if (dash && n)
-				slug[n++] = '-';
-			dash = 0;
-			if (n < 40)
-				slug[n++] = (char)tolower(*p);
-		} else {
-			dash = 1;
-		}
-	}
-	while (n && slug[n - 1] == '-')
-		n--;
-	slug[n] = '\0';
-	if (ht_sha256_hex(name, strlen(name), hex) < 0)
-		memset(hex, '0', 8);
-	hex[8] = '\0';
-	return ht_xasprintf("t-%s-%s", n ? slug : "test", hex);
+	if (json_array_size(failures) >= HT_OUTCOME_MAX_FAILURES)
+		return;
+	o = json_object();
+	json_object_set_new(o, "name", json_string(name));
+	if (classname && *classname)
+		json_object_set_new(o, "classname", json_string(classname));
+	json_object_set_new(o, "message", json_string(message ? message : ""));
+	if (kind)
+		json_object_set_new(o, "kind", json_string(kind));
+	json_array_append_new(failures, o);
 }
-
-int ht_id_safe(const char *s)
-{
-	size_t n = 0;
-
-	if (!s || !strcmp(s, ".") || !strcmp(s, ".."))
-		return 0;
-	for (; s[n]; n++)
-		if (!isalnum((unsigned char)s[n]) && !strchr("._-", s[n]))
-			return 0;
-	return n >= 1 && n <= 128;
-}
-
-/* --- command templates ----------------------------------------------------- */
-
-void ht_strv_free(char **v)
-{
-	char **p;
-
-	for (p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
-char **ht_split_words(const char *s, size_t *n, char *err, size_t errlen)
-{
-	char **v = NULL;
-	size_t nv = 0;
-	struct ht_buf w;
-
-	ht_buf_init(&w, 0);
-	for (;;) {
-		int in_word = 0;
-
-		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-			s++;
-		if (!*s)
-			break;
-		ht_buf_reset(&w);
-		ht_buf_add(&w, "", 0);
-		while (*s && !(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
-			in_word = 1;
-			if (*s == '\'') {
-				const char *e = strchr(s + 1, '\'');
-
-				if (!e) {
-					snprintf(err, errlen, "unterminated ' quote");
-					goto fail;
-				}
-				ht_buf_add(&w, s + 1, (size_t)(e - s - 1));
-				s = e + 1;
-			} else if (*s == '"') {
-				for (s++; *s && *s != '"'; s++) {
-					if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-						s++;
-					ht_buf_add(&w, s, 1);
-				}
-				if (!*s) {
-					snprintf(err, errlen, "unterminated \" quote");
-					goto fail;
-				}
-				s++;
-			} else if (*s == '\\' && s[1]) {
-				ht_buf_add(&w, s + 1, 1);
-				s += 2;
-			} else {
-				ht_buf_add(&w, s, 1);
-				s++;
-			}
-		}
-		if (in_word) {
-			v = ht_xrealloc(v, (nv + 2) * sizeof(*v));
-			v[nv++] = ht_xstrdup(w.data ? w.data : "");
-			v[nv] = NULL;
-		}
-	}
-	ht_buf_release(&w);
-	if (!v)
-		v = ht_xcalloc(1, sizeof(*v));
-	*n = nv;
-	return v;
-fail:
-	ht_buf_release(&w);
-	if (v)
-		v[nv] = NULL;
-	ht_strv_free(v);
-	return NULL;
-}
-
-char *ht_shell_quote(const char *s)
-{
-	struct ht_buf b;
-
-	ht_buf_init(&b, 0);
-	ht_buf_addstr(&b, "'");
-	for (; *s; s++) {
-		if (*s == '\'')
-			ht_buf_addstr(&b, "'\\''");
-		else
-			ht_buf_add(&b, s, 1);
-	}
-	ht_buf_addstr(&b, "'");
-	return ht_buf_detach(&b);
-}
-
-char *ht_subst(const char *s, const struct ht_subst_var *vars, size_t nvars, int shell_quote)
-{
-	struct ht_buf b;
-
-	ht_buf_init(&b, 0);
-	ht_buf_add(&b, "", 0);
-	while (*s) {
-		size_t i, nl;
-		int done = 0;
-
-		if (*s == '{') {
-			for (i = 0; i < nvars; i++) {
-				nl = strlen(vars[i].name);
-				if (vars[i].value && strncmp(s + 1, vars[i].name, nl) == 0 && s[1 + nl] == '}') {
-					if (shell_quote) {
-						char *q = ht_shell_quote(vars[i].value);
-
-						ht_buf_addstr(&b, q);
-						free(q);
-					} else {
-						ht_buf_addstr(&b, vars[i].value);
-					}
-					s += nl + 2;
-					done = 1;
-					break;
-				}
-			}
-		}
-		if (!done)
-			ht_buf_add(&b, s++, 1);
-	}
-	return ht_buf_detach(&b);
-}
-

@@ -66,6 +66,23 @@ test_expect_success 'duplicate keys are refused' '
 	test_grep "stdin:1:.*duplicate" err
 '
 
+test_expect_success 'a NUL byte: refused with its line and byte, the next line read on its own' '
+	printf "{\"x\":\"a\0b\"}\n{\"y\":2}\n  \0\n{\"z\":3}\n" >in &&
+	test_expect_code 65 ht-test-tool jsonl-cat <in >out 2>err &&
+	test_grep "^ht-test-tool: error: stdin:1:8: NUL byte in record$" err &&
+	test_grep "^ht-test-tool: error: stdin:3:3: NUL byte in record$" err &&
+	printf "%s\n" "{\"y\":2}" "{\"z\":3}" >expect && test_cmp expect out
+'
+
+test_expect_success 'the fuzzed plan with NUL bytes: no record lost, no line number shifted' '
+	test_expect_code 65 ht-test-tool jsonl-cat <"$HT_SRC/tests/data/findings/jsonl-nul-glue.bin" >out 2>err &&
+	sed -n "s/^ht-test-tool: error: stdin:\([0-9]*\):.*/\1/p" err | tr "\n" " " >lines &&
+	printf "1 3 5 6 7 " >expect && test_cmp expect lines &&
+	test_grep "stdin:7:[0-9]*: NUL byte in record" err &&
+	jq -r .test_id out >ids &&
+	printf "%s\n" t-t-ok2-sh-7ff15aa4 t-t-ok3-sh-cef2dc57 >expect && test_cmp expect ids
+'
+
 test_expect_success 'schema checked: wrong kind and wrong major version' '
 	printf "%s\n" "{\"schema\":\"ht.result/1\"}" "{\"schema\":\"ht.test/2\"}" "{\"schema\":\"ht.test/1.3\"}" "{}" >in &&
 	test_expect_code 65 ht-test-tool jsonl-cat --schema ht.test/1 <in >out 2>err &&

@@ -17,6 +17,8 @@
 
 #include "ht/ht.h"
 #include "ht/bucket.h"
+#include "ht/id.h"
+#include "ht/process.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 
@@ -38,6 +40,9 @@ enum { T_PENDING, T_RUNNING, T_DONE };
 /* The longest plan line: larger than any provider's payload limit, so
  * that an event too large for the provider is that test's error. */
 #define PLAN_LINE_MAX (16u * 1024 * 1024)
+/* Open files one invocation in flight takes, and those the rest takes. */
+#define FDS_PER_INVOCATION 2
+#define FDS_RESERVE 64
 /* The run summary's name under <run_id>/ in the bucket. */
 #define SUMMARY_NAME "hypertest.results.json"
 
@@ -80,25 +85,7 @@ struct run {
 	int sum_n;               /* records in it */
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
 /* --- reading the plan ---------------------------------------------------------- */
-
-static int safe_id(const char *s)
-{
-	if (!s || !*s || strlen(s) > 200 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
 
 /*
  * Reads every record before anything is invoked, so that a bad plan costs
@@ -115,7 +102,7 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 	while ((rc = ht_jsonl_read(&rd, &rec)) != 0) {
 		struct test *t;
 		json_t *run;
-		long long to;
+		long long to = 0;
 		int was_bad = bad;
 
 		if (rc == -2) {
@@ -132,19 +119,17 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 			json_decref(rec);
 			continue;
 		}
-		if (!safe_id(ht_json_str(rec, "test_id", NULL))) {
-			ht_error("%s: test_id: expected a string of letters, digits, '-', '_' and '.'", where);
+		if (!ht_id_safe(ht_json_str(rec, "test_id", NULL))) {
+			ht_error("%s: test_id: expected a string of " HT_ID_RULE, where);
 			bad++;
-		} else if (!json_is_string(json_object_get(rec, "run_id"))) {
-			ht_error("%s: run_id: expected a string", where);
+		} else if (!ht_id_safe(ht_json_str(rec, "run_id", NULL))) {
+			ht_error("%s: run_id: expected a string of " HT_ID_RULE, where);
 			bad++;
 		} else if (!json_is_object((run = json_object_get(rec, "run")))) {
 			ht_error("%s: run: expected an object", where);
 			bad++;
-		} else if (json_object_get(rec, "timeout_s") &&
-			   (!json_is_integer(json_object_get(rec, "timeout_s")) ||
-			    (to = json_integer_value(json_object_get(rec, "timeout_s"))) < 1 || to > 86400)) {
-			ht_error("%s: timeout_s: expected an integer from 1 to 86400", where);
+		} else if (ht_json_int_in(rec, "timeout_s", 1, HT_TIMEOUT_MAX_S, default_timeout, &to) < 0) {
+			ht_error("%s: timeout_s: expected an integer from 1 to %d", where, HT_TIMEOUT_MAX_S);
 			bad++;
 		}
 		if (bad > was_bad) {
@@ -167,7 +152,7 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 		}
 		t->expected_ms = json_is_integer(json_object_get(rec, "expected_ms")) ?
 			(long)json_integer_value(json_object_get(rec, "expected_ms")) : -1;
-		t->timeout_s = (long)ht_json_int(rec, "timeout_s", default_timeout);
+		t->timeout_s = (long)to;
 		t->retry_next = -1;
 		json_decref(rec);
 	}
@@ -327,6 +312,7 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 		    json_dumpf(rec, r->sum, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
 		    fputc('\n', r->sum) == EOF) {
 			ht_warning("cannot write the run summary '%s': %s", r->sum_path, strerror(errno));
+			/* sum_path is our temporary: summary_close() removes it. */
 			fclose(r->sum);
 			r->sum = NULL;
 		}
@@ -381,7 +367,7 @@ static int start(struct run *r, int i)
 	}
 	t->attempt++;
 	ht_json_set_int(rec, "attempt", t->attempt);
-	payload = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	payload = ht_json_xdumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (r->ops->max_payload && strlen(payload) > r->ops->max_payload) {
 		char msg[200];
 
@@ -450,7 +436,7 @@ static void complete(struct run *r, struct ht_completion *c)
 		/* An infrastructure failure: never the test's fault. */
 		add_attempt(t, "error", c->finished_ms - (c->dispatched_ms ? c->dispatched_ms : c->finished_ms),
 			    why, 1);
-		if (t->infra_failures < r->infra_retries && !interrupted) {
+		if (t->infra_failures < r->infra_retries && !ht_stop_signal) {
 			t->infra_failures++;
 			ht_info("%s: %s; trying again", ht_json_str(test, "name", "?"), why);
 			retry_push(r, i);
@@ -470,7 +456,7 @@ static void complete(struct run *r, struct ht_completion *c)
 	status = ht_json_str(res, "status", "error");
 	add_attempt(t, status, ht_json_int(res, "duration_ms", 0), ht_json_str(res, "message", ""), 0);
 	if ((!strcmp(status, "failed") || !strcmp(status, "timed_out")) &&
-	    t->test_failures < r->retries && !interrupted) {
+	    t->test_failures < r->retries && !ht_stop_signal) {
 		t->test_failures++;
 		retry_push(r, i);
 		json_decref(res);
@@ -557,7 +543,7 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 	int fd;
 
 	(void)cfg;
-	if (!run_id || !safe_id(run_id)) {
+	if (!run_id || !ht_id_safe(run_id)) {
 		if (run_id)
 			ht_warning("run_id '%s' cannot name a directory in the bucket: no run summary", run_id);
 		json_decref(test);
@@ -674,7 +660,6 @@ int main(int argc, char **argv)
 	struct run r;
 	struct ht_provider_opts popts = { 0, NULL };
 	struct ht_atomic_file af;
-	struct sigaction sa;
 	const char *in_name = "stdin", *output = NULL;
 	long j = 0, retries = -1, infra_retries = -1;
 	int flaky_fails = -1, c, code, i, use_af = 0;
@@ -686,7 +671,8 @@ int main(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'j':
-			j = parse_num("--concurrency", optarg, 1, 100000);
+			/* The configuration's limit: -j is concurrency. */
+			j = parse_num("--concurrency", optarg, 1, ht_config_key_find("concurrency")->max);
 			break;
 		case OPT_RETRIES:
 			retries = parse_num("--retries", optarg, 0, 100);
@@ -718,6 +704,18 @@ int main(int argc, char **argv)
 	r.flaky_fails = flaky_fails >= 0 ? flaky_fails : cfg.flaky_fails;
 	if (r.concurrency <= 0)
 		r.concurrency = 1;
+	{
+		/* An invocation in flight holds a connection or a sandbox: about
+		 * FDS_PER_INVOCATION descriptors, beyond what the process needs. */
+		long lim, fit = ht_nofile_fit(r.concurrency, FDS_PER_INVOCATION, FDS_RESERVE, &lim);
+
+		if (fit < r.concurrency) {
+			ht_warning("concurrency %ld needs about %ld open files, over the limit of %ld (ulimit -n): "
+				   "running %ld at a time", r.concurrency,
+				   r.concurrency * FDS_PER_INVOCATION + FDS_RESERVE, lim, fit);
+			r.concurrency = fit;
+		}
+	}
 
 	if (optind < argc && strcmp(argv[optind], "-")) {
 		in_name = argv[optind];
@@ -756,11 +754,7 @@ int main(int argc, char **argv)
 	} else {
 		r.out = stdout;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ht_stop_install();
 
 	r.order = ht_xmalloc(sizeof(*r.order) * (size_t)(r.n ? r.n : 1));
 	for (i = 0; i < r.n; i++)
@@ -773,11 +767,11 @@ int main(int argc, char **argv)
 	if (r.n > 0)
 		summary_open(&r, &cfg);
 
-	while (r.done < r.n && !interrupted) {
+	while (r.done < r.n && !ht_stop_signal) {
 		struct ht_completion comp[32];
 		int n, k;
 
-		while (r.running < r.concurrency && !interrupted) {
+		while (r.running < r.concurrency && !ht_stop_signal) {
 			int next;
 
 			if (r.retry_head >= 0) {
@@ -805,7 +799,7 @@ int main(int argc, char **argv)
 		}
 		progress_draw(&r, 0);
 	}
-	if (interrupted) {
+	if (ht_stop_signal) {
 		struct ht_completion comp[32];
 		int n, k;
 
@@ -819,7 +813,7 @@ int main(int argc, char **argv)
 		r.ops->close(r.prov);
 		r.prov = NULL;
 		progress_clear(&r);
-		ht_warning("interrupted by %s: %d test%s did not finish", strsignal(interrupted),
+		ht_warning("interrupted by %s: %d test%s did not finish", strsignal(ht_stop_signal),
 			   r.n - r.done, r.n - r.done == 1 ? "" : "s");
 		write_interrupted(&r);
 		code = HT_EXIT_INTERRUPTED;

@@ -28,9 +28,9 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
 
 #include "ht/ht.h"
+#include "ht/process.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 #include "providers/aws/settings.h"
@@ -95,13 +95,6 @@ static struct {
 	/* Counts, for the log at the end. */
 	long invocations, throttled, failed, hung, too_big;
 } S;
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = sig;
-}
 
 static void wake(void)
 {
@@ -192,7 +185,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 	json_object_set_new(j, "message", json_string(msg));
 	if (reason)
 		json_object_set_new(j, "Reason", json_string(reason));
-	s = json_dumps(j, JSON_COMPACT);
+	s = ht_json_xdumps(j, JSON_COMPACT);
 	ret = send_json(c, status, s, strlen(s), type, NULL, NULL, NULL);
 	free(s);
 	json_decref(j);
@@ -206,10 +199,8 @@ static char *log_result(const char *id, int64_t ms, const char *extra)
 				  "REPORT RequestId: %s\tDuration: %lld.00 ms\tBilled Duration: %lld ms\t"
 				  "Memory Size: 3008 MB\tMax Memory Used: 0 MB\t\n",
 				  id, extra ? extra : "", extra ? "\n" : "", id, id, (long long)ms, (long long)ms);
-	size_t n = strlen(text);
-	char *out = ht_xmalloc(4 * ((n + 2) / 3) + 1);
+	char *out = ht_base64_encode(text, strlen(text));
 
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)n);
 	free(text);
 	return out;
 }
@@ -222,7 +213,7 @@ static void set_function_error(struct req *r, const char *kind, const char *type
 	json_object_set_new(j, "errorType", json_string(type));
 	json_object_set_new(j, "errorMessage", json_string(msg));
 	free(r->out);
-	r->out = json_dumps(j, JSON_COMPACT);
+	r->out = ht_json_xdumps(j, JSON_COMPACT);
 	r->out_len = strlen(r->out);
 	r->func_error = kind;
 	r->status = 200;
@@ -308,7 +299,7 @@ static enum MHD_Result configuration(struct MHD_Connection *c, const char *name,
 	} else {
 		out = cfg;
 	}
-	s = json_dumps(out, JSON_COMPACT);
+	s = ht_json_xdumps(out, JSON_COMPACT);
 	ret = send_json(c, 200, s, strlen(s), NULL, NULL, NULL, NULL);
 	free(s);
 	json_decref(out);
@@ -504,7 +495,7 @@ static void answer_stand_in(struct req *r)
 	json_object_set_new(res, "exit_code", json_integer(0));
 	json_object_set_new(res, "signal", json_null());
 	json_object_set_new(res, "message", json_string(""));
-	r->out = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	r->out = ht_json_xdumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	r->out_len = strlen(r->out);
 	r->status = 200;
 	json_decref(res);
@@ -529,7 +520,7 @@ static int serve(const struct ht_provider_ops *ops, struct ht_provider *prov)
 	struct req *wait_head = NULL, *wait_tail = NULL; /* stand-in, in due order */
 	int code = 0;
 
-	while (!stop) {
+	while (!ht_stop_signal) {
 		struct req *in, *r;
 		struct ht_completion comp[32];
 		int n, k;
@@ -668,7 +659,6 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *mhd = NULL;
 	const union MHD_DaemonInfo *info;
 	struct sockaddr_in sa;
-	struct sigaction act;
 	sigset_t block, old;
 	const char *port_file = NULL, *function = NULL;
 	long port = 0, timeout = 0, j = 0, seed = -1;
@@ -693,7 +683,8 @@ int main(int argc, char **argv)
 			timeout = parse_num("--timeout", optarg, 1, 900);
 			break;
 		case 'j':
-			j = parse_num("--concurrency", optarg, 1, 100000);
+			/* The configuration's limit: -j is concurrency. */
+			j = parse_num("--concurrency", optarg, 1, ht_config_key_find("concurrency")->max);
 			break;
 		case OPT_STAND_IN:
 			S.stand_in = 1;
@@ -740,12 +731,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = on_signal;
-	sigemptyset(&act.sa_mask);
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	ht_stop_install();
+	/* Up to 4000 connections at once (MHD_OPTION_CONNECTION_LIMIT). */
+	ht_nofile_raise();
 
 	if (!S.stand_in) {
 		popts.concurrency = j;

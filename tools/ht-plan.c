@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ht/ht.h"
+#include "ht/id.h"
 #include "ht/runner.h"
 
 static const struct ht_tool tool = {
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	const char *output = NULL, *run_id_opt = NULL, *durations_path = NULL;
-	char run_id[HT_UUID_LEN + 1];
+	char run_id[HT_ID_MAX + 1]; /* a UUID, or --run-id */
 	const struct ht_runner_ops *ops;
 	struct ht_test_list tests;
 	struct ht_config cfg;
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		ht_usage_error(&tool, "unexpected argument '%s'", argv[optind]);
 	if (run_id_opt && !ht_id_safe(run_id_opt))
-		ht_usage_error(&tool, "--run-id: '%s' must be 1 to 128 of [A-Za-z0-9._-]", run_id_opt);
+		ht_usage_error(&tool, "--run-id: '%s' must be " HT_ID_RULE, run_id_opt);
 
 	ht_config_load_or_die(&cfg);
 	if (ht_config_require(&cfg, "runner") < 0) {

@@ -16,7 +16,10 @@
 
 #include "ht/bucket.h"
 #include "ht/ht.h"
+#include "ht/id.h"
+#include "ht/process.h"
 #include "ht/runner.h"
+#include "ht/text.h"
 #include "providers/aws/runtime.h"
 
 #define EVENT_MAX (8u * 1024 * 1024)
@@ -32,14 +35,6 @@ static const struct ht_tool tool = {
 	"      --once FILE   run the ht.test/1 record in FILE ('-' for stdin) without the\n"
 	"                    Runtime API and print its ht.result/1 record\n",
 };
-
-static volatile int stop_flag;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 /* What every invocation shares. */
 struct runner {
@@ -294,7 +289,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 	run_id = ht_json_str(ev, "run_id", NULL);
 	test_id = ht_json_str(ev, "test_id", NULL);
 	if (!ht_id_safe(run_id) || !ht_id_safe(test_id)) {
-		snprintf(err, errlen, "the event's run_id and test_id must be 1 to 128 of [A-Za-z0-9._-]");
+		snprintf(err, errlen, "the event's run_id and test_id must be " HT_ID_RULE);
 		goto bad;
 	}
 	name = ht_json_str(ev, "name", test_id);
@@ -312,7 +307,10 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		snprintf(err, errlen, "the event's run object is unusable: %s", why);
 		goto bad;
 	}
-	timeout_s = ht_json_int(ev, "timeout_s", 0);
+	if (ht_json_int_in(ev, "timeout_s", 1, HT_TIMEOUT_MAX_S, 0, &timeout_s) < 0) {
+		snprintf(err, errlen, "the event's timeout_s must be an integer from 1 to %d", HT_TIMEOUT_MAX_S);
+		goto bad;
+	}
 	attempt = ht_json_int(ev, "attempt", 1);
 	if (attempt < 1)
 		attempt = 1;
@@ -352,7 +350,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		ctx.limit_ms = limit_ms;
 		ctx.deadline_ms = limit_ms ? ht_now_ms() + limit_ms : 0;
 		ctx.grace_ms = margin_ms ? (margin_ms / 3 > 1000 ? 1000 : margin_ms / 3 + 1) : 1000;
-		ctx.stop = &stop_flag;
+		ctx.stop = &ht_stop_signal;
 		if (ops->run(run, &ctx, &res) < 0 && !res.message)
 			ht_run_result_set_message(&res, "the runner could not judge the test");
 	}
@@ -485,7 +483,7 @@ static int run_loop(struct runner *r, struct ht_runtime *rt)
 {
 	int errors = 0;
 
-	while (!stop_flag) {
+	while (!ht_stop_signal) {
 		struct ht_invocation inv;
 		char err[512];
 		json_t *rec;
@@ -527,7 +525,6 @@ int main(int argc, char **argv)
 	const char *once = NULL, *bucket_url, *env;
 	struct runner r;
 	struct ht_runtime rt;
-	struct sigaction sa;
 	int c, code;
 
 	ht_diag_init(argv[0]);
@@ -540,11 +537,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		ht_usage_error(&tool, "unexpected argument '%s'", argv[optind]);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	ht_stop_install();
 
 	memset(&r, 0, sizeof(r));
 	env = getenv("LAMBDA_TASK_ROOT");

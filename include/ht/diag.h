@@ -35,12 +35,14 @@ void ht_info(const char *fmt, ...) HT_PRINTF(1, 2);
 void ht_debug(const char *fmt, ...) HT_PRINTF(1, 2);
 /* Prints an error and exits with code. */
 noreturn void ht_die(int code, const char *fmt, ...) HT_PRINTF(2, 3);
-void ht_vlog(const char *level, const char *fmt, va_list ap);
+void ht_vlog(const char *level, const char *fmt, va_list ap) HT_PRINTF(2, 0);
 
 /*
  * Flushes and closes stdout and reports a failed write (a full disk, a
- * closed pipe). Returns code unchanged when all went out, HT_EXIT_IOERR
- * otherwise. Every tool ends main with `return ht_finish_stdout(code);`.
+ * closed pipe). Then, when the tool caught SIGINT or SIGTERM
+ * (ht_stop_install in process.h), the process dies of that signal here.
+ * Returns code unchanged when all went out, HT_EXIT_IOERR otherwise.
+ * Every tool ends main with `return ht_finish_stdout(code);`.
  */
 int ht_finish_stdout(int code);
 

@@ -62,11 +62,26 @@ json_t *ht_record_new(const char *schema);
  */
 int ht_record_check_schema(json_t *rec, const char *want, const char *where);
 /* Accessors that return a default when the member is missing or of
- * another type. The string is borrowed from rec. */
+ * another type. The string is borrowed from rec. ht_json_int takes a real
+ * only when it fits a long long (then without its fraction); 1e300 gives
+ * the default. */
 const char *ht_json_str(json_t *obj, const char *key, const char *dflt);
 long long ht_json_int(json_t *obj, const char *key, long long dflt);
 double ht_json_num(json_t *obj, const char *key, double dflt);
 int ht_json_bool(json_t *obj, const char *key, int dflt);
+/*
+ * obj[key], an integer in [min, max], into *out; dflt when there is no such
+ * member. Returns 0, or -1 (with *out = dflt) when the member is there but
+ * is not an integer in range: a real, 1e300, a string. The caller says so.
+ */
+int ht_json_int_in(json_t *obj, const char *key, long long min, long long max, long long dflt, long long *out);
+/* The longest "timeout_s" an ht.test/1 record may ask for: one day. */
+#define HT_TIMEOUT_MAX_S 86400
+
+/* json_dumps() that cannot fail, like ht_xmalloc: a new string, or an abort
+ * with a message when out of memory (or j is NULL, a failed json_pack). */
+char *ht_json_xdumps(const json_t *j, size_t flags);
+
 /* Sets obj[key] to a new string/integer; a NULL string sets nothing. */
 void ht_json_set_str(json_t *obj, const char *key, const char *val);
 void ht_json_set_int(json_t *obj, const char *key, long long val);

@@ -70,9 +70,10 @@ int ht_uuid4(char out[HT_UUID_LEN + 1]);
 int ht_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /*
  * An atomic writer for content produced piece by piece: open gives a FILE*
- * on a temporary name; commit flushes, syncs (unless no_sync is set: for
- * copies that are cheap to make again, such as artifacts) and renames it
- * into place; abort removes it.
+ * on a new temporary name (PATH.tmp.XXXXXX, created with mode less the
+ * umask, which it never changes: safe in threads); commit flushes, syncs
+ * (unless no_sync is set: for copies that are cheap to make again, such
+ * as artifacts) and renames it into place; abort removes it.
  */
 struct ht_atomic_file {
 	char *path;
@@ -94,6 +95,10 @@ int ht_remove_at(int at, const char *name);
 /* Reads a whole file into *out (new, NUL-terminated), at most max bytes (0
  * for no limit). Returns 0, or -1 with errno set (EFBIG when too large). */
 int ht_read_file(const char *path, size_t max, char **out, size_t *len);
+/* The full path of the program prog in $PATH (an empty entry is the
+ * current directory), a regular file we may execute; prog itself when it
+ * has a '/'. New string, or NULL when there is none. */
+char *ht_which(const char *prog);
 /* Joins two path pieces with one '/'; new string. */
 char *ht_path_join(const char *a, const char *b);
 
@@ -120,6 +125,12 @@ char *ht_utf8_clean(char *s, size_t len, int oneline);
 /* Decodes base64 text into a new NUL-terminated buffer (which may hold NUL
  * bytes: *len, when not NULL, gets its length); NULL when s is not base64. */
 char *ht_base64_decode(const char *s, size_t *len);
+/* Decodes base64 text that must be text: a new string, or NULL when s is
+ * not base64 or holds a NUL byte (a token, a "user:password"); what was
+ * decoded is wiped before it is freed, as it may be a secret. */
+char *ht_base64_decode_text(const char *s);
+/* n bytes of p in base64, with padding: a new string. */
+char *ht_base64_encode(const void *p, size_t n);
 int ht_starts_with(const char *s, const char *prefix);
 int ht_ends_with(const char *s, const char *suffix);
 /* Parses a whole decimal number in [min, max]; -1 when s is not one. */

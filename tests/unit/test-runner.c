@@ -5,8 +5,11 @@
 #include <string.h>
 
 #include "ht/bucket.h"
+#include "ht/id.h"
 #include "ht/runner.h"
+#include "ht/text.h"
 #include "ht/util.h"
+#include "runners/outcome.h"
 #include "tap.h"
 
 static void test_ids(void)

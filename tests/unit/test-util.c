@@ -2,8 +2,12 @@
  * Unit tests of util.c and jsonl.c accessors.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ht/ht.h"
 #include "tap.h"
@@ -86,6 +90,17 @@ static void test_base64(void)
 	ok(ht_base64_decode("abc", NULL) == NULL, "base64: a length not a multiple of 4");
 	ok(ht_base64_decode("ab!=", NULL) == NULL, "base64: not base64");
 	ok(ht_base64_decode("", NULL) == NULL, "base64: empty");
+	s = ht_base64_encode("AWS:secret", 10);
+	is_str(s, "QVdTOnNlY3JldA==", "base64: encode with padding");
+	free(s);
+	s = ht_base64_encode("", 0);
+	is_str(s, "", "base64: encode nothing");
+	free(s);
+	s = ht_base64_decode_text("QVdTOnNlY3JldA==");
+	is_str(s, "AWS:secret", "base64: decode text");
+	free(s);
+	ok(ht_base64_decode_text("YQBi") == NULL, "base64: text with a NUL byte is refused");
+	ok(ht_base64_decode_text("ab!=") == NULL, "base64: text that is not base64 is refused");
 }
 
 static void test_utf8(void)
@@ -120,6 +135,94 @@ static void test_json(void)
 	json_decref(o);
 }
 
+/* A real that does not fit a long long is not cast (undefined behaviour,
+ * which UBSan reports): the default comes back. */
+static void test_json_int_range(void)
+{
+	json_t *o = json_loads("{\"big\":1e300,\"neg\":-1e300,\"edge\":9223372036854775808.0,"
+			       "\"fits\":-9223372036854775808.0,\"max\":9223372036854775807,\"s\":\"10\"}",
+			       0, NULL);
+	long long v;
+
+	is_int(ht_json_int(o, "big", 7), 7, "json_int: 1e300 gives the default");
+	is_int(ht_json_int(o, "neg", 7), 7, "json_int: -1e300 gives the default");
+	is_int(ht_json_int(o, "edge", 7), 7, "json_int: 2^63 as a real gives the default");
+	ok(ht_json_int(o, "fits", 7) == -9223372036854775807LL - 1, "json_int: -2^63 as a real fits");
+	is_int(ht_json_int_in(o, "max", 1, 86400, 5, &v), -1, "json_int_in: out of range refused");
+	is_int(v, 5, "json_int_in: and the default given");
+	is_int(ht_json_int_in(o, "big", 1, 86400, 5, &v), -1, "json_int_in: a real refused");
+	is_int(ht_json_int_in(o, "s", 1, 86400, 5, &v), -1, "json_int_in: a string refused");
+	ok(ht_json_int_in(o, "none", 1, 86400, 5, &v) == 0 && v == 5, "json_int_in: missing: the default");
+	ok(ht_json_int_in(o, "max", 1, LLONG_MAX, 5, &v) == 0 && v == LLONG_MAX, "json_int_in: in range");
+	json_decref(o);
+}
+
+/* The umask belongs to the whole process: a library call that sets it,
+ * even for a moment, changes the mode of files other threads create. This
+ * umask() stands in for libc's (the program's own definition wins at link
+ * time) and counts the calls. */
+static int umask_calls;
+
+mode_t umask(mode_t mask)
+{
+	umask_calls++;
+	return (mode_t)syscall(SYS_umask, mask);
+}
+
+static void test_atomic_umask(void)
+{
+	char dir[] = "/tmp/test-util.XXXXXX";
+	char *path;
+	struct stat st;
+	mode_t old;
+
+	if (!ok(mkdtemp(dir) != NULL, "a scratch directory"))
+		return;
+	path = ht_path_join(dir, "f");
+	old = (mode_t)syscall(SYS_umask, 027);
+	umask_calls = 0;
+	ok(ht_write_file_atomic(path, "x", 1, 0666) == 0, "write_file_atomic");
+	is_int(umask_calls, 0, "atomic_open: the umask is neither read nor set");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "atomic_open: mode 0666 less umask 027 is 0640");
+	syscall(SYS_umask, old);
+	ht_remove_tree(dir);
+	free(path);
+}
+
+static void test_which(void)
+{
+	char dir[] = "/tmp/test-util.XXXXXX";
+	char *old = getenv("PATH") ? ht_xstrdup(getenv("PATH")) : NULL;
+	char *prog, *sub, *path, *found;
+
+	if (!ok(mkdtemp(dir) != NULL, "which: a scratch directory"))
+		return;
+	prog = ht_path_join(dir, "prog");
+	sub = ht_path_join(dir, "sub");
+	ht_write_file_atomic(prog, "#!/bin/sh\n", 10, 0755);
+	ht_mkdir_p(sub, 0755);
+	path = ht_xasprintf("/nonexistent:%s:%s", dir, sub);
+	setenv("PATH", path, 1);
+	found = ht_which("prog");
+	is_str(found, prog, "which: found in the second entry of PATH");
+	free(found);
+	ok(ht_which("sub") == NULL, "which: a directory is not a program");
+	ok(ht_which("nothere") == NULL, "which: not there");
+	found = ht_which(prog);
+	is_str(found, prog, "which: a path is taken as it is");
+	free(found);
+	if (old)
+		setenv("PATH", old, 1);
+	free(old);
+	ht_remove_tree(dir);
+	free(prog), free(sub), free(path);
+}
+
+static void test_mkdir(void)
+{
+	ok(ht_mkdir_p("", 0755) < 0, "mkdir_p: an empty path fails (and reads nothing past it)");
+}
+
 int main(void)
 {
 	test_buf();
@@ -129,5 +232,9 @@ int main(void)
 	test_utf8();
 	test_time();
 	test_json();
+	test_json_int_range();
+	test_mkdir();
+	test_atomic_umask();
+	test_which();
 	return tap_done();
 }

@@ -33,7 +33,7 @@ test_expect_success 'a summary that fails to write mid-run: warned, its temporar
 
 # A bucket directory so deep that the summary's name fits PATH_MAX but its
 # temporary name (11 bytes longer) does not: the summary cannot be opened.
-test_expect_success 'a summary that cannot be opened: warned, the earlier one kept' '
+test_expect_success 'a summary that cannot be stored: warned, the earlier one kept' '
   cd proj && deep=$TRASH/d && n=$(printf %s "$TRASH/d/run-1/hypertest.results.json" | wc -c) &&
   while [ $((n + 201)) -lt 4090 ]; do deep=$deep/$(head -c 200 /dev/zero | tr "\0" x); n=$((n + 201)); done &&
   pad=$((4090 - n - 1)) && deep=$deep/$(head -c $pad /dev/zero | tr "\0" y) &&
@@ -41,7 +41,7 @@ test_expect_success 'a summary that cannot be opened: warned, the earlier one ke
   test $(printf %s "$deep/run-1/hypertest.results.json" | wc -c) -ge 4085 &&
   ht-invoke --set local.sandbox=none --set local.bucket="$deep" plan.jsonl >out 2>err &&
   test "$(wc -l <out)" = 20 &&
-  test_grep "warning: cannot write the run summary" err &&
+  test_grep "warning: cannot upload the run summary" err &&
   test_jq ".earlier" "$deep/run-1/hypertest.results.json"
 '
 

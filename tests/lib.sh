@@ -275,7 +275,7 @@ test_need() {
 # need_busybox_sandbox: skips the file unless umoci, a working bwrap and a
 # static busybox (Debian busybox-static) are here; sets BUSYBOX to it.
 need_busybox_sandbox() {
-  have umoci && have bwrap || test_skip_all 'umoci and bwrap are needed'
+  test_need umoci bwrap
   BUSYBOX=
   for _b in /bin/busybox /usr/bin/busybox; do
     if [ -x "$_b" ] && ! ldd "$_b" >/dev/null 2>&1; then BUSYBOX=$_b; break; fi

@@ -55,7 +55,12 @@ r=\$INSTALL_DEPS_ROOT
 case "\$*" in *install*docker-registry*)
   [ -x "\$r/usr/sbin/policy-rc.d" ] && { "\$r/usr/sbin/policy-rc.d"; echo "policy \$?" >>"$TRASH/apt.log"; }
   if [ -d "\$r/run/systemd/system" ]; then echo active >"$TRASH/unit"
-  else "$TRASH/stub/docker-registry" 300 </dev/null >/dev/null 2>&1 & echo \$! >"\$r/var/run/docker-registry.pid"; fi ;;
+  else
+    "$TRASH/stub/docker-registry" 300 </dev/null >/dev/null 2>&1 &
+    # Up, as the init script leaves it, before the pid file is written.
+    while [ "\$(cat /proc/\$!/comm)" != docker-registry ]; do sleep 0.01; done
+    echo \$! >"\$r/var/run/docker-registry.pid"
+  fi ;;
 esac
 EOF
 cat >stub/systemctl <<EOF

@@ -7,7 +7,7 @@
 # the files' timestamps and the registry's access log, not stubs.
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/registry-lib.sh"
-have make || test_skip_all 'GNU make is not installed'
+test_need make
 have umoci || test_skip_all 'umoci is not installed'
 have skopeo || test_skip_all 'skopeo is not installed'
 

@@ -127,7 +127,8 @@ $(O)/tests/failwrite.so: tests/helpers/failwrite.c.in
 deps:
 	@scripts/install-deps
 
-# check: set up the machine, build, run every test, end with "N passed, N failed".
+# check: set up the machine (scripts/install-deps), build, run every test, end
+# with "N passed, N failed, N skipped".
 check: deps
 	@$(MAKE) --no-print-directory _check
 

@@ -257,6 +257,7 @@ test_need() {
       busybox) _np="$_np busybox-static" ;;
       musl-gcc) _np="$_np musl" ;;
       cc) _np="$_np gcc" ;;
+      pkg-config) _np="$_np pkgconf" ;;
       moto_server) ;;
       *) _np="$_np $_nc" ;;
     esac

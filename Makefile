@@ -1,15 +1,16 @@
 # hypertest: one non-recursive build for the tools, libht, the tests.
 #
-#   make                 build libht (build/libht.a) and every tool into bin/
+#   make                 build libht (build/std/libht.a) and every tool into bin/
 #   make check           install missing packages (as root), build, run all tests
 #   make check SANITIZE=1  the same under ASan + UBSan (CI does this)
+#   make tests           build everything the tests need (unit tests, helpers), run nothing
 #   make demo            build, then run examples/shop on the local provider
 #   make bench           run the benchmarks under bench/ and print their figures
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall | clean
 #
-# Knobs: CC, CFLAGS, LDFLAGS, WERROR=1 (on when CI is set), SANITIZE=1 (on
-# when CI is set), V=1 for full command lines, TESTS='t0001 unit-jsonl' to
+# Knobs: CC, CPPFLAGS, CFLAGS, LDFLAGS, WERROR=1 (on when CI is set), SANITIZE=1 (on
+# when CI is set), V=1 for full command lines, TESTS='t0001 test-util' to
 # run only some tests.
 
 VERSION   := 0.1.0
@@ -45,8 +46,9 @@ $(foreach d,$(_deps),$(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(
 endif
 endif
 _pkgs     := $(foreach d,$(_deps),$(word 1,$(subst :, ,$(d))))
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(_pkgs) 2>/dev/null)
-DEP_LIBS   = $(shell $(PKG_CONFIG) --libs $(_pkgs) 2>/dev/null)
+# Asked once, when make reads this file, not once per command.
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(_pkgs) 2>/dev/null)
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(_pkgs) 2>/dev/null)
 
 comma     := ,
 SAN_FLAGS := -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -79,13 +81,25 @@ HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPERS    := $(HELPER_SRC:tests/helpers/%.c=$(O)/tests/%)
 SHELL_TESTS := $(sort $(wildcard tests/t[0-9]*.sh))
 
-.PHONY: all check test demo bench install uninstall clean deps
+# The headers a user of libht needs (records, config, diagnostics, exit
+# codes, the provider and runner plugin APIs) and what they include; the
+# others (http, oci, registry, ...) stay inside the tree.
+PUBLIC_HEADERS := $(addprefix include/ht/,exit.h diag.h util.h jsonl.h config.h provider.h runner.h)
+# A directory under PREFIX is written relative to ${prefix} (so that
+# pkg-config --define-prefix and a sysroot work), any other as it is.
+_pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+.PHONY: all check test tests demo bench install uninstall clean deps
 all: $(LIBHT) $(TOOLS)
+
+# A target whose recipe fails is removed, so a half-written file never
+# passes for a finished one.
+.DELETE_ON_ERROR:
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBHT): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -113,12 +127,15 @@ $(O)/tests/failwrite.so: tests/helpers/failwrite.c.in
 deps:
 	@scripts/install-deps
 
-# check: set up the machine, build, run every test, end with "N passed, N failed".
+# check: set up the machine (scripts/install-deps), build, run every test, end
+# with "N passed, N failed, N skipped".
 check: deps
 	@$(MAKE) --no-print-directory _check
 
+tests: all $(UNIT_BIN) $(HELPERS) $(if $(wildcard tests/helpers/failwrite.c.in),$(O)/tests/failwrite.so)
+
 .PHONY: _check
-_check: all $(UNIT_BIN) $(HELPERS) $(if $(wildcard tests/helpers/failwrite.c.in),$(O)/tests/failwrite.so)
+_check: tests
 	@HT_BIN="$(CURDIR)/$(BIN)" HT_TEST_MAKEFLAGS="SANITIZE=$(SANITIZE) WERROR=$(WERROR)" HT_TEST_HELPERS="$(CURDIR)/$(O)/tests" HT_SRC="$(CURDIR)" \
 	  tests/run-tests $(O)/test-results $(if $(TESTS),$(TESTS),$(UNIT_BIN) $(SHELL_TESTS))
 
@@ -132,21 +149,31 @@ bench: all
 	@for b in bench/*.sh; do echo "== $$b"; HT_BIN="$(CURDIR)/$(BIN)" sh $$b || exit 1; done
 
 # The pkg-config file is written at install time, for the PREFIX given then.
+# libht is only a static library, so a program that links it links what
+# libht.a needs itself: the libraries are in Requires and Libs, not in the
+# .private fields (which `pkg-config --libs` leaves out, and with --static
+# would ask for the static libraries of libcurl's own dependencies too).
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ht
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(LIBHT) $(DESTDIR)$(LIBDIR)/libht.a
-	install -m 644 include/ht/*.h $(DESTDIR)$(INCDIR)/ht/
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCDIR)/ht/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(call _pc_dir,$(LIBDIR))' 'includedir=$(call _pc_dir,$(INCDIR))' '' \
 	  'Name: hypertest' 'Description: libht, the hypertest library' 'Version: $(VERSION)' \
 	  'Requires: $(_pkgs)' 'Libs: -L$${libdir} -lht -lpthread -lm' 'Cflags: -I$${includedir}' \
-	  >$(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
-	$(if $(wildcard mk/hypertest.mk),install -m 644 mk/hypertest.mk $(DESTDIR)$(DATADIR)/hypertest/hypertest.mk)
+	  >$(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc.tmp
+	mv -f $(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc.tmp $(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
+	install -d $(DESTDIR)$(DATADIR)/hypertest
+	install -m 644 mk/hypertest.mk $(DESTDIR)$(DATADIR)/hypertest/hypertest.mk
 
+# Removes what install put, and hypertest's own directories (include/ht,
+# share/hypertest) when that leaves them empty.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOL_SRC:.c=)))
 	rm -f $(DESTDIR)$(LIBDIR)/libht.a $(DESTDIR)$(LIBDIR)/pkgconfig/hypertest.pc
-	rm -rf $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest
+	rm -f $(addprefix $(DESTDIR)$(INCDIR)/ht/,$(notdir $(PUBLIC_HEADERS)))
+	rm -f $(DESTDIR)$(DATADIR)/hypertest/hypertest.mk
+	rmdir $(DESTDIR)$(INCDIR)/ht $(DESTDIR)$(DATADIR)/hypertest 2>/dev/null || :
 
 clean:
 	rm -rf build bin

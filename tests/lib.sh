@@ -185,23 +185,98 @@ start_moto() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# process_gone PID: true when PID is no longer running (a zombie waiting to
-# be reaped by an init that does not reap counts as gone). Waits up to 2 s.
+# process_gone PID...: true when each PID is no longer running (a zombie
+# waiting to be reaped by an init that does not reap counts as gone). Waits
+# up to 2 s.
 process_gone() {
-  _i=0
-  while [ $_i -lt 20 ]; do
-    _st=$(ps -o stat= -p "$1" 2>/dev/null | tr -d " ")
-    case $_st in ""|Z*) return 0 ;; esac
+  for _gp in "$@"; do
+    _i=0 _st=
+    while [ $_i -lt 20 ]; do
+      _st=$(sed -n 's/^.*) \([A-Za-z]\).*/\1/p' "/proc/$_gp/stat" 2>/dev/null)
+      case $_st in ""|Z*) break ;; esac
+      sleep 0.1; _i=$((_i + 1))
+    done
+    case $_st in ""|Z*) ;; *) echo "process_gone: process $_gp still runs ($_st)" >&2; return 1 ;; esac
+  done
+  return 0
+}
+
+# descendants PID: prints the pids below PID (its children, theirs, ...),
+# read from /proc/PID/task/*/children: only this test's own processes,
+# never one elsewhere on the machine that happens to look alike.
+descendants() {
+  _dl=$1
+  while [ -n "$_dl" ]; do
+    _dn=
+    for _dp in $_dl; do _dn="$_dn $(cat /proc/"$_dp"/task/*/children 2>/dev/null)"; done
+    _dl=$(echo $_dn)
+    [ -z "$_dl" ] || printf '%s\n' $_dl
+  done
+}
+
+# wait_descendant PID PATTERN [SECONDS]: waits (default 20 s) until a
+# process below PID has a command line that matches the grep PATTERN, then
+# prints the pids of all that do.
+wait_descendant() {
+  _i=0 _max=$(( ${3:-20} * 10 ))
+  while [ $_i -lt $_max ]; do
+    _found=$(for _dp in $(descendants "$1"); do
+      printf '%s ' "$_dp"; tr '\0' ' ' <"/proc/$_dp/cmdline" 2>/dev/null; echo
+    done | grep -e " .*$2" | cut -d' ' -f1)
+    if [ -n "$_found" ]; then echo $_found; return 0; fi
     sleep 0.1; _i=$((_i + 1))
   done
-  echo "process_gone: process $1 still runs ($_st)" >&2
+  echo "wait_descendant: nothing below process $1 runs '$2'" >&2
   return 1
+}
+
+# reaped LEAKS CMD...: runs CMD under tests/helpers/ht-reaper.py, which keeps
+# every process CMD starts below itself, and writes to LEAKS those still
+# running when CMD has ended (and kills them); exits with CMD's status.
+# test_no_leaks LEAKS then checks that there were none. Run it as
+# "$REAPER" LEAKS CMD... & when the test needs the pid to signal CMD.
+REAPER=$HT_SRC/tests/helpers/ht-reaper.py
+reaped() { "$REAPER" "$@"; }
+test_no_leaks() {
+  [ -e "$1" ] || { echo "test_no_leaks: no file '$1'" >&2; return 1; }
+  [ -s "$1" ] || return 0
+  echo "test_no_leaks: processes left behind:" >&2; sed 's/^/| /' "$1" >&2; return 1
+}
+
+# test_need COMMAND...: skips the whole file unless every COMMAND is on
+# PATH; the reason names the Debian package of each missing one, which
+# scripts/install-deps installs (as root).
+test_need() {
+  _nm= _np=
+  for _nc in "$@"; do
+    have "$_nc" && continue
+    _nm="$_nm $_nc"
+    case $_nc in
+      bwrap) _np="$_np bubblewrap" ;;
+      htpasswd) _np="$_np apache2-utils" ;;
+      busybox) _np="$_np busybox-static" ;;
+      musl-gcc) _np="$_np musl" ;;
+      cc) _np="$_np gcc" ;;
+      pkg-config) _np="$_np pkgconf" ;;
+      moto_server) ;;
+      *) _np="$_np $_nc" ;;
+    esac
+  done
+  [ -n "$_nm" ] || return 0
+  case " $_nm " in
+    *" moto_server "*) _nw="; moto_server comes with Python's moto (pip install 'moto[server]')" ;;
+    *) _nw= ;;
+  esac
+  if [ -n "$_np" ]; then
+    test_skip_all "not on PATH:$_nm; install the Debian packages$_np (as root: scripts/install-deps)$_nw"
+  fi
+  test_skip_all "not on PATH:$_nm$_nw"
 }
 
 # need_busybox_sandbox: skips the file unless umoci, a working bwrap and a
 # static busybox (Debian busybox-static) are here; sets BUSYBOX to it.
 need_busybox_sandbox() {
-  have umoci && have bwrap || test_skip_all 'umoci and bwrap are needed'
+  test_need umoci bwrap
   BUSYBOX=
   for _b in /bin/busybox /usr/bin/busybox; do
     if [ -x "$_b" ] && ! ldd "$_b" >/dev/null 2>&1; then BUSYBOX=$_b; break; fi

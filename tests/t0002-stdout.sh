@@ -2,6 +2,7 @@
 # A stdout that cannot be written is an error with exit code 74, not a
 # silent success and not a death by SIGPIPE.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 test_expect_success 'setup' '
 	i=0; while [ $i -lt 20000 ]; do echo "{\"schema\":\"ht.test/1\",\"i\":$i}"; i=$((i + 1)); done >many

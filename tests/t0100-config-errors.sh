@@ -2,6 +2,7 @@
 # hypertest.json errors, through ht-doctor --print-config: each names the
 # key path and FILE:LINE:COL, and exits 78 (66 for a missing named file).
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 # expect_error CODE MESSAGE [ARGS...]: ht-doctor --print-config fails with
 # CODE, prints nothing on stdout, and says MESSAGE (a fixed string) on stderr.

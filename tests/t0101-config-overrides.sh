@@ -2,6 +2,7 @@
 # HT_* variables and --set over hypertest.json: precedence, parsing by
 # type, and errors that name the variable or the flag.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 test_expect_success 'setup' '
   cat >hypertest.json <<-\EOF

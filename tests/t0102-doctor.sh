@@ -2,6 +2,7 @@
 # ht-doctor: one ht.check/1 record per check, exit 0 / 1 / 78; the sandbox
 # probe with a real, a missing and a broken bwrap; the schema and its docs.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 doctor=$(command -v ht-doctor)
 

@@ -4,7 +4,7 @@
 # and no secret in any log line.
 . "$HT_SRC/tests/lib.sh"
 
-have moto_server || test_skip_all 'moto_server is not installed'
+test_need jq python3 curl moto_server
 have ht-aws-probe || test_skip_all 'ht-aws-probe is not built'
 # The first three actions need no signature: they create our IAM user,
 # its access key and its policy (moto checks IAM permissions).

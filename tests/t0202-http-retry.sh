@@ -2,6 +2,7 @@
 # libht's HTTP client against a scripted local server: retries, Retry-After,
 # caps, refused connections, timeouts, connection reuse, the multi interface.
 . "$HT_SRC/tests/lib.sh"
+test_need python3
 
 have ht-aws-probe || test_skip_all 'ht-aws-probe is not built'
 

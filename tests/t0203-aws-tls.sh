@@ -3,7 +3,7 @@
 # a configured stand-in's endpoint only.
 . "$HT_SRC/tests/lib.sh"
 
-have openssl || test_skip_all "openssl is not installed"
+test_need jq python3 openssl
 
 test_expect_success 'setup: a Lambda stand-in on https with a self-signed certificate' '
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \

@@ -2,7 +2,7 @@
 # ht-runner against a Runtime API stand-in: outcomes, timeouts that take the
 # whole process group down, artifacts in a file bucket, bad events.
 . "$HT_SRC/tests/lib.sh"
-have python3 || test_skip_all 'python3 is missing'
+test_need jq python3
 
 mkdir -p proj events resp bucket
 cat >proj/pass.sh <<'T'

@@ -2,6 +2,7 @@
 # ht-runner --once: one record without the Runtime API; TAP and JUnit corner
 # cases, signals, no bucket, bad records.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 export HT_WORK_DIR="$TRASH/work"
 rec() { # rec SHELL-COMMAND [RUN-EXTRA]

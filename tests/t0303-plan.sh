@@ -1,6 +1,7 @@
 #!/bin/sh
 # ht-plan: globs, listing commands, quoting, shell mode, durations, errors.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 mkdir -p proj/t/sub proj/t/.hidden proj/other
 cd proj
@@ -57,7 +58,7 @@ test_expect_success 'shell mode quotes values for /bin/sh' '
 test_expect_success 'shell mode: {out} becomes the output directory' '
   ht-plan --set runner.shell=true --set "runner.run=echo hi >{out}/x; test -s {out}/x" | head -n1 >o.json &&
   test_jq ".run.shell == \"echo hi >\\\"\$HT_OUTPUT_DIR\\\"/x; test -s \\\"\$HT_OUTPUT_DIR\\\"/x\"" o.json &&
-  ht-runner --once o.json >res.json && test_jq ".status == \"passed\"" res.json
+  HT_WORK_DIR="$TRASH/work" ht-runner --once o.json >res.json && test_jq ".status == \"passed\"" res.json
 '
 
 test_expect_success 'argv mode: placeholders {name} {id}, {out} left to the runner' '

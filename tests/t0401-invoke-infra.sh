@@ -55,10 +55,10 @@ test_expect_success 'a runner that never answers is killed after its deadline' '
   cd proj &&
   mkrec h "true" "{\"timeout_s\":1,\"run\":{\"fake\":\"hang\"}}" >plan.jsonl &&
   start=$(date +%s) &&
-  test_expect_code 1 env HT_BIN=$FAKE_BIN ht-invoke -q --infra-retries 0 plan.jsonl >out.jsonl &&
+  test_expect_code 1 reaped leaks env HT_BIN=$FAKE_BIN ht-invoke -q --infra-retries 0 plan.jsonl >out.jsonl &&
   test $(( $(date +%s) - start )) -lt 15 &&
   check_infra out.jsonl 1 "no answer from the runner" &&
-  ! pgrep -f "sleep 1000" 
+  test_no_leaks leaks
 '
 
 test_expect_success 'a runner that fails to initialise: error with its init message' '

@@ -33,12 +33,8 @@ wait_lines() {
   [ "$(wc -l <"$1")" -ge "$2" ]
 }
 
-# wait_sleeping: waits (at most 20 s) until a test runs "sleep 37.1".
-wait_sleeping() {
-  i=0
-  while ! pgrep -f "sleep 37.1" >/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-  pgrep -f "sleep 37.1" >/dev/null
-}
+# wait_sleeping PID: waits (at most 20 s) until a test below PID runs "sleep 37.1".
+wait_sleeping() { wait_descendant "$1" "sleep 37\.1" >/dev/null; }
 
 for sig in INT:2 TERM:15; do
 num=${sig#*:} sig=${sig%:*}
@@ -46,9 +42,9 @@ for mode in none bwrap; do
 test_expect_success "SIG$sig ($mode): finished results kept, the rest interrupted, then death by SIG$sig" '
   cd proj && rm -f res.jsonl iv.pid iv.status &&
   { mkrec q1 "true"; mkrec q2 "true"; mkrec l1 "sleep 37.1"; mkrec l2 "sleep 37.1"; mkrec l3 "sleep 37.1"; } >plan.jsonl || exit 1
-  HT_BIN=$RUNNER_BIN run_status iv ht-invoke -j 2 --set local.sandbox='$mode' -o res.jsonl plan.jsonl >out 2>err &
+  "$REAPER" leaks perl "$HT_SRC/tests/helpers/run-status.pl" iv env HT_BIN=$RUNNER_BIN ht-invoke -j 2 --set local.sandbox='$mode' -o res.jsonl plan.jsonl >out 2>err &
   pid=$(pid_of iv) &&
-  wait_sleeping && sleep 0.5 &&
+  wait_sleeping $pid && sleep 0.5 &&
   kill -'$sig' $pid &&
   test "$(wait_status iv)" = "signal '$num'" && wait &&
   test "$(count_records res.jsonl)" = 5 &&
@@ -56,7 +52,7 @@ test_expect_success "SIG$sig ($mode): finished results kept, the rest interrupte
   test_jq -s "all(.[] | select(.test_id | startswith(\"q\")); .status == \"passed\")" res.jsonl &&
   test_jq -s "all(.[] | select(.test_id | startswith(\"l\")); .status == \"interrupted\" and .ok == false)" res.jsonl &&
   test_grep "interrupted" err &&
-  sleep 0.2 && ! pgrep -f "sleep 37.1"
+  test_no_leaks leaks
 '
 done
 done
@@ -64,12 +60,13 @@ done
 test_expect_success 'interrupted on stdout too: each result written once, at once' '
   cd proj && rm -f iv.pid iv.status &&
   { mkrec q1 "true"; mkrec l1 "sleep 37.1"; } >plan.jsonl || exit 1
-  HT_BIN=$RUNNER_BIN run_status iv ht-invoke -j 2 plan.jsonl >out.jsonl 2>err &
+  "$REAPER" leaks perl "$HT_SRC/tests/helpers/run-status.pl" iv env HT_BIN=$RUNNER_BIN ht-invoke -j 2 plan.jsonl >out.jsonl 2>err &
   pid=$(pid_of iv) &&
-  wait_lines out.jsonl 1 && wait_sleeping &&
+  wait_lines out.jsonl 1 && wait_sleeping $pid &&
   kill -INT $pid && test "$(wait_status iv)" = "signal 2" && wait &&
   test "$(count_records out.jsonl)" = 2 &&
-  test "$(jq -r .status out.jsonl | tr "\n" " ")" = "passed interrupted "
+  test "$(jq -r .status out.jsonl | tr "\n" " ")" = "passed interrupted " &&
+  test_no_leaks leaks
 '
 
 test_done

@@ -4,7 +4,7 @@
 # knobs, and that the fragment adds no names outside its prefixes.
 . "$HT_SRC/tests/lib.sh"
 
-have make || test_skip_all 'GNU make is not installed'
+test_need make jq
 
 # test_line_count N FILE: FILE has N lines.
 test_line_count() {

@@ -3,7 +3,7 @@
 # failure switch works, and the tests write nothing into the project.
 . "$HT_SRC/tests/lib.sh"
 
-have make || test_skip_all 'GNU make is not installed'
+test_need make
 # The layout of the repository: the shop's Makefile includes ../../mk/.
 mkdir -p examples mk && cp -R "$HT_SRC/examples/shop" examples/ && cp "$HT_SRC/mk/hypertest.mk" mk/ &&
 ln -s examples/shop shop && rm -rf shop/.hypertest || exit 1

@@ -3,7 +3,7 @@
 # and ht-invoke on the local provider, as `make demo` runs it.
 . "$HT_SRC/tests/lib.sh"
 
-have make || test_skip_all 'GNU make is not installed'
+test_need make jq
 for t in ht-plan ht-invoke ht-runner; do
 	[ -x "$HT_BIN/$t" ] || test_skip_all "$t is not built yet ($HT_BIN/$t does not exist)"
 done

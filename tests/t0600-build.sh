@@ -2,6 +2,7 @@
 # ht-build: reproducible layers, ignore rules, reuse, the size limit, a
 # corrupted store, bad input. t0601 checks the image with skopeo and umoci.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 # A stand-in for ht-runner until it is built: any dynamic binary of ours.
 RUNNER=$HT_BIN/ht-runner

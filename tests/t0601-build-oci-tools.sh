@@ -3,7 +3,7 @@
 # source tree; an image made by umoci as the base.
 . "$HT_SRC/tests/lib.sh"
 
-have skopeo && have umoci || test_skip_all 'skopeo and umoci are needed'
+test_need jq skopeo umoci
 
 RUNNER=$HT_BIN/ht-runner
 [ -x "$RUNNER" ] || RUNNER=$HT_BIN/ht-doctor

@@ -3,6 +3,7 @@
 # and a musl root. The image is unpacked with umoci and its entrypoint run
 # inside bwrap with the image as the root.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 need_busybox_sandbox
 bwrap --ro-bind / / --unshare-all true 2>/dev/null || test_skip_all 'bwrap --unshare-all cannot make a sandbox here'

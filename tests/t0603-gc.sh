@@ -2,6 +2,7 @@
 # ht-gc: blobs no tag reaches and roots of untagged images go; what a tag
 # names stays whole.
 . "$HT_SRC/tests/lib.sh"
+test_need jq python3
 
 test_expect_success 'setup: an image built twice under one tag, both unpacked' '
 	mkdir -p p && echo one >p/file && echo "{}" >p/hypertest.json &&

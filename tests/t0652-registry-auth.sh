@@ -4,7 +4,7 @@
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/registry-lib.sh"
 have umoci || test_skip_all 'umoci is not installed'
-have openssl || test_skip_all 'openssl is not installed'
+test_need openssl
 
 # A bcrypt htpasswd line: htpasswd -B when apache2-utils is there, else
 # Python's crypt module.

@@ -7,7 +7,7 @@
 # the files' timestamps and the registry's access log, not stubs.
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/registry-lib.sh"
-have make || test_skip_all 'GNU make is not installed'
+test_need make
 have umoci || test_skip_all 'umoci is not installed'
 have skopeo || test_skip_all 'skopeo is not installed'
 
@@ -111,7 +111,7 @@ test_expect_success 'a new file in the project is in the next image' '
 	mk -s hypertest-deploy &&
 	d=$(jq -r .digest proj/.hypertest/image.json) &&
 	rm -rf back && skopeo copy -q --src-tls-verify=false docker://$REG/proj@$d oci:back:x &&
-	umoci raw unpack --image back:x root >/dev/null 2>&1 &&
+	umoci raw unpack --rootless --image back:x root >/dev/null 2>&1 &&
 	test -f root/var/task/tests/c.sh && test -x root/opt/hypertest/bin/ht-runner &&
 	! test -e root/var/task/.hypertest
 '

@@ -6,7 +6,7 @@
 # that running them one after the other could not overlap.
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/registry-lib.sh"
-have make || test_skip_all 'GNU make is not installed'
+test_need make
 have umoci || test_skip_all 'umoci is not installed'
 have skopeo || test_skip_all 'skopeo is not installed'
 have ht-invoke || test_skip_all 'ht-invoke is not built'

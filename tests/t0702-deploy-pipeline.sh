@@ -78,7 +78,7 @@ test_expect_success 'a state directory of another name stays out of the project 
 	test_jq ".ok and .store == \"$TRASH/proj/state/oci\"" i6.json &&
 	test -d proj/state/cache/layers &&
 	rm -rf un && skopeo copy -q oci:proj/state/oci:$REG/tests:ci oci:un:x &&
-	umoci raw unpack --image un:x root >/dev/null 2>&1 &&
+	umoci raw unpack --rootless --image un:x root >/dev/null 2>&1 &&
 	test -f root/var/task/tests/a.sh && ! test -e root/var/task/state &&
 	test_jq ".digest == \"$(jq -r .digest pushed.json)\"" i6.json
 '

@@ -2,6 +2,7 @@
 # ht-unpack on images ht-build made: the tree is the source tree (modes,
 # symlinks), the runner is where the entrypoint says, reuse, umoci agrees.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 RUNNER=$HT_BIN/ht-runner
 [ -x "$RUNNER" ] || RUNNER=$HT_BIN/ht-doctor

@@ -3,6 +3,7 @@
 # replaced kinds; gzip, plain and zstd layers; hard links, setuid bits,
 # devices, FIFOs.
 . "$HT_SRC/tests/lib.sh"
+test_need jq python3
 
 # The system python when there is one: a pyenv shim costs seconds a call.
 PY=python3

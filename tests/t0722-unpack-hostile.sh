@@ -4,6 +4,7 @@
 # corrupted blobs, wrong diff_ids, decompression bombs. Nothing is written
 # outside the tree, nothing is left under the final name.
 . "$HT_SRC/tests/lib.sh"
+test_need jq python3
 
 # The system python when there is one: a pyenv shim costs seconds a call.
 PY=python3

@@ -2,6 +2,7 @@
 # ht-unpack interrupted and run twice at once: nothing under the final
 # name until it is complete, leftovers cleaned up, one unpack per digest.
 . "$HT_SRC/tests/lib.sh"
+test_need jq python3
 
 # The system python when there is one: a pyenv shim costs seconds a call.
 PY=python3

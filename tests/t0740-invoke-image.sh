@@ -5,6 +5,7 @@
 # built, the image's runner and environment, artifacts in the bucket; the
 # second run reuses the unpacked root; host mode still runs the same project.
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 need_busybox_sandbox
 [ -x "$HT_BIN/ht-runner" ] || test_skip_all 'ht-runner is not built'

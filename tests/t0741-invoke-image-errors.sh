@@ -4,6 +4,7 @@
 # image.repository (78), an image without a command or with a /var that
 # leaves the tree (65), an entrypoint that dies at once (error records).
 . "$HT_SRC/tests/lib.sh"
+test_need jq
 
 need_busybox_sandbox
 [ -x "$HT_BIN/ht-runner" ] || test_skip_all 'ht-runner is not built'

@@ -7,7 +7,7 @@
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/ht-awsprov-lib.sh"
 
-have moto_server || test_skip_all 'moto_server is not installed'
+test_need moto_server
 have ht-aws-probe || test_skip_all 'ht-aws-probe is not built'
 awsprov_moto || test_skip_all 'moto_server does not start'
 

@@ -6,7 +6,7 @@
 . "$HT_SRC/tests/helpers/ht-awsprov-lib.sh"
 
 [ -x "$HT_BIN/ht-runner" ] || test_skip_all 'ht-runner is not built'
-have moto_server || test_skip_all 'moto_server is not installed'
+test_need moto_server
 have ht-aws-probe || test_skip_all 'ht-aws-probe is not built'
 awsprov_moto || test_skip_all 'moto_server does not start'
 

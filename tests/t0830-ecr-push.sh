@@ -7,7 +7,7 @@
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/registry-lib.sh"
 have umoci || test_skip_all 'umoci is not installed'
-have htpasswd || test_skip_all 'htpasswd is not installed'
+test_need htpasswd
 . "$HT_SRC/tests/helpers/awsdeploy-lib.sh"
 
 # moto's GetAuthorizationToken password is "<account>-auth-token".

@@ -4,7 +4,7 @@
 # call and plays what moto cannot. Source it after tests/lib.sh.
 # Sets MOTO_URL, STANDIN_URL, STANDIN_LOG; AWS_ENDPOINT_URL is the stand-in.
 
-have moto_server || test_skip_all 'moto_server is not installed'
+test_need moto_server python3 curl jq
 have ht-aws-probe || test_skip_all 'ht-aws-probe is not built'
 # The first three actions need no signature: the user, its key, its policy.
 start_moto 3 || test_skip_all 'moto_server does not start'

@@ -2,6 +2,8 @@
 # an IAM user, a bucket and an Image function there, ht-lambda-local, and
 # test records.
 
+test_need jq python3 curl
+
 # awsprov_moto: starts moto_server (signatures checked after the first
 # three actions, which create the IAM user, its key and its policy),
 # exports the user's keys, AWS_REGION and AWS_ENDPOINT_URL, and turns

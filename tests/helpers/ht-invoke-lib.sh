@@ -1,5 +1,7 @@
 # Shared by the ht-invoke tests (t04xx): records and runners.
 
+test_need jq curl python3
+
 # mkrec ID SHELL [JSON]: an ht.test/1 record that runs SHELL with /bin/sh,
 # merged with the object JSON.
 mkrec() {

@@ -2,7 +2,7 @@
 # distribution registry) for a test file, and make small test images.
 # Source it after tests/lib.sh.
 
-have docker-registry || test_skip_all 'docker-registry is not installed'
+test_need docker-registry umoci python3 jq
 
 # start_registry NAME [AUTH_YAML]: starts a registry on a free port of
 # 127.0.0.1 with its storage in $TRASH/NAME; AUTH_YAML (indented two

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/ignore.h"
 #include "ht/util.h"
@@ -95,7 +96,7 @@ int ht_ignore_load(struct ht_ignore *ig, const char *root, char **used)
 
 	if (used)
 		*used = NULL;
-	ht_ignore_add(ig, ".hypertest");
+	ht_ignore_add(ig, HT_STATE_DIR_DEFAULT);
 	ht_ignore_add(ig, ".git");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *path = ht_path_join(root, names[i]), *buf, *line, *save = NULL;

@@ -492,10 +492,10 @@ static void cache_save(const char *dir, const char *path, const struct ht_layer_
 {
 	json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "digest", r->digest, "diff_id", r->diff_id,
 			      "size", (json_int_t)r->size, "tar_size", (json_int_t)r->tar_size);
-	char *txt = json_dumps(j, JSON_COMPACT);
+	char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	/* The cache is an optimisation: failing to save it is only a warning. */
-	if (ht_mkdir_p(dir, 0755) < 0 || ht_write_file_atomic(path, txt, strlen(txt), 0644) < 0)
+	if (!txt || ht_mkdir_p(dir, 0755) < 0 || ht_write_file_atomic(path, txt, strlen(txt), 0644) < 0)
 		ht_warning("cannot save the layer cache in '%s'", dir);
 	free(txt);
 	json_decref(j);

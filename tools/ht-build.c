@@ -273,7 +273,7 @@ static void load_config(struct build *b)
 	}
 	if (!o->tag)
 		o->tag = "latest";
-	b->state_dir = resolve(o->root, b->cfg.state_dir ? b->cfg.state_dir : ".hypertest");
+	b->state_dir = resolve(o->root, b->cfg.state_dir ? b->cfg.state_dir : HT_STATE_DIR_DEFAULT);
 	if (o->epoch < 0) {
 		e = getenv("SOURCE_DATE_EPOCH");
 		o->epoch = 0;

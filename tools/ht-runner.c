@@ -550,8 +550,15 @@ int main(int argc, char **argv)
 	} else {
 		r.task_root = ht_xstrdup("/var/task");
 	}
+	/* In the function, /tmp/ht; on a shared machine (--once) one per
+	 * user, so that another user's /tmp/ht is never in the way. */
 	env = getenv("HT_WORK_DIR");
-	r.work_root = ht_xstrdup(env && *env ? env : "/tmp/ht");
+	if (env && *env)
+		r.work_root = ht_xstrdup(env);
+	else if (once)
+		r.work_root = ht_xasprintf("/tmp/ht-%lu", (unsigned long)getuid());
+	else
+		r.work_root = ht_xstrdup("/tmp/ht");
 
 	memset(&rt, 0, sizeof(rt));
 	if (!once && ht_runtime_init(&rt, getenv("AWS_LAMBDA_RUNTIME_API")) < 0) {

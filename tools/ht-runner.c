@@ -405,6 +405,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 
 	ht_format_time(res.start_wall_ms ? res.start_wall_ms : ht_wall_ms(), started);
 	ht_json_set_str(rec, "started_at", started);
+	ht_json_set_int(rec, "start_ms", res.start_wall_ms ? res.start_wall_ms : ht_wall_ms());
 	ht_json_set_int(rec, "attempt", attempt);
 	if (res.tests) {
 		tests = res.tests;
@@ -479,9 +480,37 @@ static int run_once(struct runner *r, const char *file)
 	return ok ? 0 : HT_EXIT_FAILED;
 }
 
+/*
+ * Where the test ran, for the run's timeline: the function environment
+ * (Lambda's log stream, which the local provider names after its
+ * sandbox; else the host), the request, and whether this process had
+ * served an invocation before (a warm start) or not (cold).
+ */
+static void add_where(json_t *rec, const char *request_id, int served)
+{
+	const char *w = getenv("AWS_LAMBDA_LOG_STREAM_NAME");
+	char host[256];
+
+	if (!w || !*w) {
+		if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "unknown");
+		host[sizeof(host) - 1] = '\0';
+		w = host;
+	}
+	{
+		json_t *s = json_string(w); /* NULL when not UTF-8: left out */
+
+		if (s)
+			json_object_set_new(rec, "worker", s);
+	}
+	if (request_id)
+		ht_json_set_str(rec, "request_id", request_id);
+	json_object_set_new(rec, "cold", json_boolean(served == 0));
+}
+
 static int run_loop(struct runner *r, struct ht_runtime *rt)
 {
-	int errors = 0;
+	int errors = 0, served = 0;
 
 	while (!ht_stop_signal) {
 		struct ht_invocation inv;
@@ -504,6 +533,7 @@ static int run_loop(struct runner *r, struct ht_runtime *rt)
 			ht_warning("invocation %s: %s", inv.request_id, err);
 			ht_runtime_fail(rt, inv.request_id, "ht.BadEvent", err);
 		} else {
+			add_where(rec, inv.request_id, served++);
 			body = json_dumps(rec, JSON_COMPACT);
 			if (!body || ht_runtime_respond(rt, inv.request_id, body, strlen(body)) < 0)
 				ht_warning("invocation %s: the result could not be delivered", inv.request_id);

@@ -53,12 +53,12 @@ test_expect_success 'an answer that is not a result record: infra' '
 
 test_expect_success 'a runner that never answers is killed after its deadline' '
   cd proj &&
-  mkrec h "true" "{\"timeout_s\":1,\"run\":{\"fake\":\"hang\"}}" >plan.jsonl &&
+  mkrec h "true" "{\"timeout_s\":1,\"run\":{\"fake\":\"hang\",\"hang_s\":\"1000.$$\"}}" >plan.jsonl &&
   start=$(date +%s) &&
   test_expect_code 1 env HT_BIN=$FAKE_BIN ht-invoke -q --infra-retries 0 plan.jsonl >out.jsonl &&
   test $(( $(date +%s) - start )) -lt 15 &&
   check_infra out.jsonl 1 "no answer from the runner" &&
-  ! pgrep -f "sleep 1000" 
+  ! pgrep -f "sleep 1000.$$"
 '
 
 test_expect_success 'a runner that fails to initialise: error with its init message' '

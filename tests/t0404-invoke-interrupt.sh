@@ -12,18 +12,18 @@ wait_lines() {
   [ "$(wc -l <"$1")" -ge "$2" ]
 }
 
-# wait_sleeping: waits (at most 20 s) until a test runs "sleep 37.1".
+# wait_sleeping: waits (at most 20 s) until a test runs "sleep 37.1$$".
 wait_sleeping() {
   i=0
-  while ! pgrep -f "sleep 37.1" >/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-  pgrep -f "sleep 37.1" >/dev/null
+  while ! pgrep -f "sleep 37.1$$" >/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+  pgrep -f "sleep 37.1$$" >/dev/null
 }
 
 for sig in INT TERM; do
 for mode in none bwrap; do
 test_expect_success "SIG$sig ($mode): finished results kept, the rest interrupted, exit 130" '
   cd proj && rm -f res.jsonl &&
-  { mkrec q1 "true"; mkrec q2 "true"; mkrec l1 "sleep 37.1"; mkrec l2 "sleep 37.1"; mkrec l3 "sleep 37.1"; } >plan.jsonl || exit 1
+  { mkrec q1 "true"; mkrec q2 "true"; mkrec l1 "sleep 37.1$$"; mkrec l2 "sleep 37.1$$"; mkrec l3 "sleep 37.1$$"; } >plan.jsonl || exit 1
   HT_BIN=$RUNNER_BIN ht-invoke -j 2 --set local.sandbox='$mode' -o res.jsonl plan.jsonl >out 2>err &
   pid=$!
   wait_sleeping && sleep 0.5 &&
@@ -34,14 +34,14 @@ test_expect_success "SIG$sig ($mode): finished results kept, the rest interrupte
   test_jq -s "all(.[] | select(.test_id | startswith(\"q\")); .status == \"passed\")" res.jsonl &&
   test_jq -s "all(.[] | select(.test_id | startswith(\"l\")); .status == \"interrupted\" and .ok == false)" res.jsonl &&
   test_grep "interrupted" err &&
-  sleep 0.2 && ! pgrep -f "sleep 37.1"
+  sleep 0.2 && ! pgrep -f "sleep 37.1$$"
 '
 done
 done
 
 test_expect_success 'interrupted on stdout too: each result written once, at once' '
   cd proj &&
-  { mkrec q1 "true"; mkrec l1 "sleep 37.1"; } >plan.jsonl || exit 1
+  { mkrec q1 "true"; mkrec l1 "sleep 37.1$$"; } >plan.jsonl || exit 1
   HT_BIN=$RUNNER_BIN ht-invoke -j 2 plan.jsonl >out.jsonl 2>err &
   pid=$!
   wait_lines out.jsonl 1 && wait_sleeping &&

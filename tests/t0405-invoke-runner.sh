@@ -10,20 +10,20 @@ have bwrap && bwrap --ro-bind / / true 2>/dev/null && modes="none bwrap" || mode
 for mode in $modes; do
 test_expect_success "a test past its timeout is timed_out and its processes are gone ($mode)" '
   cd proj && rm -f "$BUCKET"/pids &&
-  mkrec slow "b=\${HT_BUCKET#file://}; sleep 41.3 & echo \$! >>\$b/pids; echo \$\$ >>\$b/pids; sleep 41.4" "{\"timeout_s\":1}" >plan.jsonl &&
+  mkrec slow "b=\${HT_BUCKET#file://}; sleep 41.3$$ & echo \$! >>\$b/pids; echo \$\$ >>\$b/pids; sleep 41.4$$" "{\"timeout_s\":1}" >plan.jsonl &&
   test_expect_code 1 env HT_BIN=$HT_BIN ht-invoke -q --set local.sandbox='$mode' plan.jsonl >out.jsonl &&
   test_jq ".status == \"timed_out\" and .ok == false and .attempt == 1" out.jsonl &&
-  sleep 0.3 && ! pgrep -f "sleep 41.[34]"
+  sleep 0.3 && ! pgrep -f "sleep 41.[34]$$"
 '
 
 test_expect_success "a test that kills its runner: infra retries, then error, never failed ($mode)" '
   cd proj &&
-  mkrec killer "kill -9 \$PPID; sleep 42.5" >plan.jsonl &&
+  mkrec killer "kill -9 \$PPID; sleep 42.5$$" >plan.jsonl &&
   test_expect_code 1 env HT_BIN=$HT_BIN ht-invoke -q --set local.sandbox='$mode' plan.jsonl >out.jsonl &&
   test_jq ".status == \"error\" and .error.code == \"infra\" and .attempt == 3" out.jsonl &&
   test_jq "all(.attempts[]; .infra == true)" out.jsonl &&
   test_jq ".message | test(\"sandbox died\")" out.jsonl &&
-  sleep 0.3 && ! pgrep -f "sleep 42.5"
+  sleep 0.3 && ! pgrep -f "sleep 42.5$$"
 '
 done
 

@@ -775,11 +775,30 @@ out:
 void ht_rootfs_init(struct ht_rootfs *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->mark = -1;
+}
+
+/* Lets go of r's in-use mark; when no one else holds it, its file goes
+ * too (unlinked under the exclusive lock, as the protocol wants). */
+static void drop_mark(struct ht_rootfs *r)
+{
+	struct stat held, named;
+
+	if (r->mark < 0)
+		return;
+	if (flock(r->mark, LOCK_EX | LOCK_NB) == 0 && fstat(r->mark, &held) == 0 &&
+	    stat(r->mark_path, &named) == 0 && held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+		(void)unlink(r->mark_path);
+	close(r->mark);
+	r->mark = -1;
+	free(r->mark_path);
+	r->mark_path = NULL;
 }
 
 void ht_rootfs_release(struct ht_rootfs *r)
 {
 	free(r->path);
+	drop_mark(r);
 	ht_rootfs_init(r);
 }
 
@@ -837,66 +856,6 @@ static int read_marker(const char *final, const char *digest, struct ht_rootfs *
 	free(text);
 	free(path);
 	return ok;
-}
-
-/* 1 when name is ".tmp-HEX-PID-..." of a process that is gone (or, with
- * hex NULL, of any digest). */
-static int stale_tmp(const char *name, const char *hex)
-{
-	const char *p;
-	long pid;
-
-	if (!ht_starts_with(name, ".tmp-"))
-		return 0;
-	p = name + 5;
-	if (hex && (strncmp(p, hex, HT_SHA256_HEX_LEN) != 0))
-		return 0;
-	p = strchr(p, '-');
-	if (!p)
-		return 0;
-	pid = strtol(p + 1, NULL, 10);
-	return pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
-}
-
-/* Removes the leftovers of interrupted unpacks of hex (NULL: of any). */
-static void remove_stale(const char *cache_dir, const char *hex)
-{
-	DIR *d = opendir(cache_dir);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (stale_tmp(de->d_name, hex)) {
-			ht_debug("removing '%s/%s', left by an interrupted unpack", cache_dir, de->d_name);
-			(void)ht_remove_at(dirfd(d), de->d_name);
-		}
-	closedir(d);
-}
-
-/* Takes CACHE/HEX.lock; returns its descriptor (closing it unlocks). */
-static int take_lock(const char *cache_dir, const char *hex, int wait)
-{
-	char *path = ht_xasprintf("%s/%s.lock", cache_dir, hex);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		ht_error("cannot open '%s': %s", path, strerror(errno));
-	} else {
-		int r;
-
-		do
-			r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
-		while (r < 0 && errno == EINTR);
-		if (r < 0) {
-			if (wait)
-				ht_error("cannot lock '%s': %s", path, strerror(errno));
-			close(fd);
-			fd = -1;
-		}
-	}
-	free(path);
-	return fd;
 }
 
 /* Unpacks every layer of img into a new directory tmp, with its marker. */
@@ -995,12 +954,21 @@ int ht_rootfs_prepare_opts(struct ht_oci_store *s, const char *ref, const char *
 	r->error_code = "io";
 	r->exit_code = HT_EXIT_IOERR;
 	final = ht_path_join(cache_dir, hex);
-	if (ht_mkdir_p(cache_dir, 0755) < 0 || (lock = take_lock(cache_dir, hex, 1)) < 0)
+	/* The mark, then the lock: the protocol's order (rootfs.h). */
+	if (ht_mkdir_p(cache_dir, 0755) < 0) {
+		ht_error("cannot create '%s': %s", cache_dir, strerror(errno));
+		goto out;
+	}
+	drop_mark(r);
+	if ((r->mark = ht_rootfs_lock(cache_dir, hex, ".inuse", LOCK_SH)) < 0)
+		goto out;
+	r->mark_path = ht_xasprintf("%s/%s.inuse", cache_dir, hex);
+	if ((lock = ht_rootfs_lock(cache_dir, hex, ".lock", LOCK_EX)) < 0)
 		goto out;
 	if (!read_marker(final, r->digest, r)) {
 		struct stat st;
 
-		remove_stale(cache_dir, hex);
+		ht_rootfs_remove_stale(cache_dir, hex);
 		if (lstat(final, &st) == 0) {
 			ht_warning("'%s' is incomplete; unpacking it again", final);
 			if (ht_remove_tree(final) < 0)
@@ -1016,7 +984,8 @@ int ht_rootfs_prepare_opts(struct ht_oci_store *s, const char *ref, const char *
 			int e = errno;
 
 			(void)ht_remove_at(AT_FDCWD, tmp);
-			/* Someone else (whose lock file was replaced by a gc) won. */
+			/* Someone else won (a caller of an older version, which
+			 * did not check its lock file was still the named one). */
 			if (!((e == EEXIST || e == ENOTEMPTY) && read_marker(final, r->digest, r))) {
 				ht_error("cannot rename '%s' to '%s': %s", tmp, final, strerror(e));
 				goto out;
@@ -1033,6 +1002,8 @@ int ht_rootfs_prepare_opts(struct ht_oci_store *s, const char *ref, const char *
 out:
 	if (lock >= 0)
 		close(lock);
+	if (ret < 0)
+		drop_mark(r);
 	free(final);
 	free(tmp);
 	ht_oci_image_release(&img);
@@ -1053,180 +1024,4 @@ int ht_rootfs_prepare(struct ht_oci_store *s, const char *manifest_digest, const
 	r.path = NULL;
 	ht_rootfs_release(&r);
 	return 0;
-}
-
-/* 1 when name is 64 lowercase hex digits. */
-static int is_hex_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name[i]; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	return i == HT_SHA256_HEX_LEN;
-}
-
-/*
- * The in-use mark of root hex: HEX.inuse in the cache, flock'd shared by
- * every process that runs sandboxes on that root (the local provider).
- * Returns -1 when there is no mark, -2 when someone holds it, else the
- * descriptor of the mark, locked exclusively, for the caller to close.
- */
-static int inuse_mark(int dfd, const char *hex)
-{
-	char *name = ht_xasprintf("%s.inuse", hex);
-	int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	int r;
-
-	free(name);
-	if (fd < 0)
-		return -1;
-	do
-		r = flock(fd, LOCK_EX | LOCK_NB);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		close(fd);
-		return errno == EWOULDBLOCK ? -2 : -1;
-	}
-	return fd;
-}
-
-int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, long *removed)
-{
-	DIR *d;
-	struct dirent *de;
-	long count = 0;
-	int ret = 0;
-	static unsigned seq;
-
-	if (!cache_dir)
-		cache_dir = HT_ROOTFS_DEFAULT_DIR;
-	if (removed)
-		*removed = 0;
-	d = opendir(cache_dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return ht_error("cannot open '%s': %s", cache_dir, strerror(errno));
-	}
-	while ((de = readdir(d))) {
-		char digest[HT_DIGEST_LEN + 1];
-		char *gone, *lockpath;
-		size_t i;
-		int lock, inuse, kept = 0;
-
-		if (!is_hex_name(de->d_name))
-			continue;
-		memcpy(digest, "sha256:", 7);
-		memcpy(digest + 7, de->d_name, HT_SHA256_HEX_LEN + 1);
-		for (i = 0; i < nkeep && !kept; i++)
-			kept = keep[i] && strcmp(keep[i], digest) == 0;
-		if (kept)
-			continue;
-		lock = take_lock(cache_dir, de->d_name, 0);
-		if (lock < 0)
-			continue; /* being prepared right now */
-		inuse = inuse_mark(dirfd(d), de->d_name);
-		if (inuse == -2) {
-			ht_debug("kept the root of %s: a sandbox runs on it", digest);
-			close(lock);
-			continue;
-		}
-		gone = ht_xasprintf(".tmp-%s-%ld-gc%u", de->d_name, (long)getpid(),
-				   __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-		if (renameat(dirfd(d), de->d_name, dirfd(d), gone) < 0 || ht_remove_at(dirfd(d), gone) < 0) {
-			ret = ht_error("cannot remove '%s/%s': %s", cache_dir, de->d_name, strerror(errno));
-		} else {
-			count++;
-			ht_debug("removed the root of %s", digest);
-		}
-		lockpath = ht_xasprintf("%s.lock", de->d_name);
-		(void)unlinkat(dirfd(d), lockpath, 0);
-		free(lockpath);
-		if (inuse >= 0) {
-			/* Unlinked under its exclusive lock, as the marks' users expect. */
-			lockpath = ht_xasprintf("%s.inuse", de->d_name);
-			(void)unlinkat(dirfd(d), lockpath, 0);
-			free(lockpath);
-			close(inuse);
-		}
-		free(gone);
-		close(lock);
-	}
-	closedir(d);
-	remove_stale(cache_dir, NULL);
-	if (removed)
-		*removed = count;
-	return ret;
-}
-
-/* --- how to run it --------------------------------------------------------- */
-
-void ht_rootfs_exec_init(struct ht_rootfs_exec *x)
-{
-	memset(x, 0, sizeof(*x));
-}
-
-static void free_strv(char **v)
-{
-	size_t i;
-
-	for (i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-void ht_rootfs_exec_release(struct ht_rootfs_exec *x)
-{
-	free_strv(x->entrypoint);
-	free_strv(x->cmd);
-	free_strv(x->env);
-	free(x->working_dir);
-	free(x->user);
-	ht_rootfs_exec_init(x);
-}
-
-/* A NULL-terminated copy of an array of strings (NULL or null: empty). */
-static int strv_from(json_t *a, const char *what, char ***out)
-{
-	size_t i, n = json_is_array(a) ? json_array_size(a) : 0;
-
-	if (a && !json_is_array(a) && !json_is_null(a))
-		return ht_error("image config: %s is not an array", what);
-	*out = ht_xcalloc(n + 1, sizeof(char *));
-	for (i = 0; i < n; i++) {
-		json_t *v = json_array_get(a, i);
-
-		if (!json_is_string(v))
-			return ht_error("image config: %s[%zu] is not a string", what, i);
-		(*out)[i] = ht_xstrdup(json_string_value(v));
-	}
-	return 0;
-}
-
-int ht_rootfs_exec_from_config(json_t *config, struct ht_rootfs_exec *x)
-{
-	json_t *c = json_object_get(config, "config");
-	const char *wd = ht_json_str(c, "WorkingDir", "");
-
-	if (strv_from(json_object_get(c, "Entrypoint"), "Entrypoint", &x->entrypoint) < 0 ||
-	    strv_from(json_object_get(c, "Cmd"), "Cmd", &x->cmd) < 0 ||
-	    strv_from(json_object_get(c, "Env"), "Env", &x->env) < 0)
-		return -1;
-	x->working_dir = ht_xstrdup(*wd ? wd : "/");
-	x->user = ht_xstrdup(ht_json_str(c, "User", ""));
-	return 0;
-}
-
-int ht_rootfs_exec_load(struct ht_oci_store *s, const char *ref, struct ht_rootfs_exec *x)
-{
-	struct ht_oci_image img;
-	int ret;
-
-	ht_oci_image_init(&img);
-	ret = ht_oci_image_load(s, ref, &img);
-	if (ret == 0)
-		ret = ht_rootfs_exec_from_config(img.config, x);
-	ht_oci_image_release(&img);
-	return ret;
 }

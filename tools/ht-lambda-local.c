@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -628,6 +629,23 @@ static long parse_num(const char *opt, const char *arg, long min, long max)
 	return v;
 }
 
+/*
+ * Each invocation in flight holds a connection: raise the soft limit on
+ * descriptors to the hard one, so a client with 1000+ in flight is served
+ * (libmicrohttpd polls with epoll, so FD_SETSIZE does not matter). The
+ * descriptors the local provider opens are bounded on their own.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			ht_debug("cannot raise the limit on open files: %s", strerror(errno));
+	}
+}
+
 enum {
 	OPT_PORT_FILE = 0x2000, OPT_FUNCTION, OPT_TIMEOUT, OPT_STAND_IN, OPT_DELAY, OPT_THROTTLE_RATE,
 	OPT_THROTTLE_FIRST, OPT_FAIL_ERROR, OPT_FAIL_RATE, OPT_HANG_RATE, OPT_SEED
@@ -720,6 +738,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		ht_usage_error(&tool, "too many arguments");
 	ht_config_load_or_die(&cfg);
+	raise_nofile();
 	S.function = function ? function : ht_aws_settings(&cfg)->function;
 	S.timeout_s = timeout ? timeout : cfg.timeout_s > 0 ? cfg.timeout_s : 300;
 	S.rng = seed >= 0 ? (uint64_t)seed * 2654435761u + 1 : (uint64_t)ht_wall_ms() ^ ((uint64_t)getpid() << 32);

@@ -7,11 +7,36 @@
  *
  *   CACHE/HEX/rootfs          the merged tree of the image's layers
  *   CACHE/HEX/ht-rootfs.json  the marker, written last: digest and counts
- *   CACHE/HEX.lock            flock'd while HEX is being prepared
+ *   CACHE/HEX.inuse           the in-use mark (below)
+ *   CACHE/HEX.lock            flock'd while HEX is being prepared or removed
  *   CACHE/.tmp-HEX-PID-N/     an unpack in progress, renamed to HEX when done
+ *                             (or, -gcN, a root being removed)
  *
  * HEX is the hex of the manifest digest. A directory under the final name
  * is always complete: it appears by rename(2) after the marker was written.
+ *
+ * In-use marks, and the one lock order. Everyone who prepares a root, runs
+ * on it or removes it follows this protocol (ht_rootfs_prepare_opts, and
+ * through it ht-unpack and the local provider; ht_rootfs_gc, and through
+ * it ht-gc, ht-unpack --prune and the local provider's clean-up):
+ *
+ *   - HEX.inuse is flock'd shared by whoever prepares or uses root HEX, for
+ *     as long as it does: ht_rootfs_prepare_opts takes it before it looks
+ *     at the tree and struct ht_rootfs holds it until ht_rootfs_release
+ *     (the local provider keeps it until it closes). A gc takes it
+ *     exclusively to remove HEX; a release that finds itself the last
+ *     holder (an exclusive LOCK_NB succeeds) unlinks it.
+ *   - HEX.lock is flock'd exclusively while HEX is unpacked or removed.
+ *   - Order: HEX.inuse first, then HEX.lock; never the other way. The only
+ *     waits are for a mark by a process that holds no lock of that root,
+ *     and for a lock by a process that holds only the root's mark shared;
+ *     a gc takes both with LOCK_NB and leaves a root alone when either is
+ *     taken, so it never waits: no deadlock, and no root is removed while
+ *     someone holds its mark.
+ *   - A mark or lock file is unlinked only by its exclusive holder (a gc
+ *     when the root is gone, the last user of a mark). Whoever gets a lock checks that the name
+ *     still names the file it locked, and otherwise locks the new file, so
+ *     a preparer that waited on a removed root's mark unpacks it again.
  *
  * Safety: layers are read with libarchive and written with openat(2)
  * walks, never following a symlink while writing. A symlink met in the
@@ -63,6 +88,9 @@ struct ht_rootfs {
 	int64_t entries;                /* everything in the tree: files, directories, links */
 	size_t layers;                  /* layers unpacked (or in the image, when reused) */
 	int reused;                     /* 1 when it was already there */
+	int mark;                       /* CACHE/HEX.inuse, flock'd shared from
+					   prepare until release; -1 when none */
+	char *mark_path;                /* its path; owned */
 	/* After a failure: why, for records and exit codes. */
 	const char *error_code;         /* "not_found", "unsafe_entry", "bad_layer",
 					   "digest_mismatch", "too_large", "io" (static) */
@@ -75,29 +103,46 @@ void ht_rootfs_release(struct ht_rootfs *r);
  * Makes sure the image named by ref (a manifest digest, or a tag of the
  * store; an index is resolved to this machine's platform) is unpacked in
  * cache_dir (NULL for HT_ROOTFS_DEFAULT_DIR) and fills r (init it first).
- * When CACHE/HEX is complete it is reused (r->reused); otherwise the layers
- * are unpacked in order into a temporary directory beside it, which is
- * renamed into place. Concurrent callers for the same digest wait on
- * CACHE/HEX.lock; the second finds the first one's tree. opts may be NULL.
- * A failed unpack leaves nothing under the final name.
+ * Takes the root's in-use mark first and keeps it in r->mark until
+ * ht_rootfs_release(r), so no gc removes the tree while r is held (the
+ * release unlinks the mark when no one else holds it). When CACHE/HEX is
+ * complete it is reused (r->reused); otherwise the layers are unpacked in
+ * order into a temporary directory beside it, which is renamed into place.
+ * Concurrent callers for the same digest wait on CACHE/HEX.lock; the second
+ * finds the first one's tree. opts may be NULL. A failed unpack leaves
+ * nothing under the final name, and holds no mark.
  */
 int ht_rootfs_prepare_opts(struct ht_oci_store *s, const char *ref, const char *cache_dir,
 			   const struct ht_rootfs_opts *opts, struct ht_rootfs *r);
 /*
- * The short form: *path_out gets CACHE/HEX/rootfs (new string).
+ * The short form: *path_out gets CACHE/HEX/rootfs (new string). It does
+ * not keep the mark: a gc may remove the tree once it returns.
  */
 int ht_rootfs_prepare(struct ht_oci_store *s, const char *manifest_digest, const char *cache_dir,
 		      char **path_out);
 
 /*
- * Removes the unpacked roots in cache_dir whose manifest digest is not one
- * of keep[0..nkeep-1], and temporary directories of unpacks whose process
- * is gone. A root being prepared (its lock held) is left alone, and so is
- * a root whose in-use mark (CACHE/HEX.inuse, flock'd shared by whoever runs
- * sandboxes on it: the local provider) is held. *removed (may be NULL) gets
- * the number of roots removed.
+ * Removes the unpacked roots in cache_dir whose manifest digest
+ * ("sha256:HEX") is not one of keep[0..nkeep-1] and that no one uses (mark
+ * and lock taken without waiting, as above), the marks and locks of roots
+ * that are gone, and temporary directories of unpacks whose process is
+ * gone. A root whose mark or lock is held is left alone. *removed (may be
+ * NULL) gets the number of roots removed. Returns -1 when a root could not
+ * be removed (the others still are).
  */
 int ht_rootfs_gc(const char *cache_dir, const char *const *keep, size_t nkeep, long *removed);
+
+/*
+ * The protocol's lock files: opens CACHE/HEX + suffix (".inuse" or
+ * ".lock"), creating it, and flocks it with how (LOCK_SH or LOCK_EX,
+ * | LOCK_NB), checking afterwards that the name still names it. Returns
+ * the descriptor (closing it unlocks), -2 when LOCK_NB and someone else
+ * holds it, -1 after printing why.
+ */
+int ht_rootfs_lock(const char *cache_dir, const char *hex, const char *suffix, int how);
+/* Removes CACHE/.tmp-HEX-PID-* of processes that are gone (hex NULL: of
+ * any digest). */
+void ht_rootfs_remove_stale(const char *cache_dir, const char *hex);
 
 /* How the image wants to be run: its config's Entrypoint, Cmd, Env,
  * WorkingDir and User. Arrays are NULL-terminated and owned. */

@@ -20,7 +20,7 @@
 
 int ht_runtime_init(struct ht_runtime *rt, const char *api)
 {
-	size_t n;
+	size_t n, host;
 
 	memset(rt, 0, sizeof(*rt));
 	if (!api || !*api)
@@ -31,13 +31,20 @@ int ht_runtime_init(struct ht_runtime *rt, const char *api)
 	while (n && api[n - 1] == '/')
 		n--;
 	rt->base = ht_xasprintf("http://%.*s/2018-06-01/runtime", (int)n, api);
+	/* A path prefix may hold a secret (the local provider's token): not
+	 * in messages, which end up in logs. */
+	host = strcspn(api, "/");
+	rt->shown = ht_xasprintf("http://%.*s%s/2018-06-01/runtime", (int)(host < n ? host : n), api,
+				 host < n ? "/..." : "");
 	return 0;
 }
 
 void ht_runtime_release(struct ht_runtime *rt)
 {
 	free(rt->base);
+	free(rt->shown);
 	rt->base = NULL;
+	rt->shown = NULL;
 }
 
 void ht_invocation_release(struct ht_invocation *inv)
@@ -50,6 +57,7 @@ void ht_invocation_release(struct ht_invocation *inv)
 int ht_runtime_next(struct ht_runtime *rt, struct ht_invocation *inv)
 {
 	char *url = ht_xasprintf("%s/invocation/next", rt->base);
+	char *shown = ht_xasprintf("%s/invocation/next", rt->shown);
 	struct ht_http_req req = { 0 };
 	struct ht_http_resp resp;
 	char *deadline;
@@ -64,11 +72,11 @@ int ht_runtime_next(struct ht_runtime *rt, struct ht_invocation *inv)
 		if (ht_http_do(&req, &resp) == 0)
 			break;
 		if (resp.curl_code != CURLE_COULDNT_CONNECT) {
-			ht_error("GET '%s': %s", url, resp.error);
+			ht_error("GET '%s': %s", shown, resp.error);
 			goto out;
 		}
 		if (++rt->refused >= REFUSED_TRIES) {
-			ht_info("the Runtime API at '%s' refuses connections: ending", rt->base);
+			ht_info("the Runtime API at '%s' refuses connections: ending", rt->shown);
 			rc = 0;
 			goto out;
 		}
@@ -81,12 +89,12 @@ int ht_runtime_next(struct ht_runtime *rt, struct ht_invocation *inv)
 		goto out;
 	}
 	if (resp.status != 200) {
-		ht_error("GET '%s': HTTP %ld", url, resp.status);
+		ht_error("GET '%s': HTTP %ld", shown, resp.status);
 		goto out;
 	}
 	inv->request_id = ht_http_header(&resp, "Lambda-Runtime-Aws-Request-Id");
 	if (!inv->request_id || !*inv->request_id) {
-		ht_error("GET '%s': no Lambda-Runtime-Aws-Request-Id header", url);
+		ht_error("GET '%s': no Lambda-Runtime-Aws-Request-Id header", shown);
 		ht_invocation_release(inv);
 		goto out;
 	}
@@ -106,6 +114,7 @@ int ht_runtime_next(struct ht_runtime *rt, struct ht_invocation *inv)
 out:
 	ht_http_resp_release(&resp);
 	free(url);
+	free(shown);
 	return rc;
 }
 
@@ -113,6 +122,7 @@ out:
 static int post(struct ht_runtime *rt, const char *path, const char *const *headers, const char *body, size_t len)
 {
 	char *url = ht_xasprintf("%s%s", rt->base, path);
+	char *shown = ht_xasprintf("%s%s", rt->shown, path);
 	struct ht_http_req req = { 0 };
 	struct ht_http_resp resp;
 	int rc = 0;
@@ -126,11 +136,12 @@ static int post(struct ht_runtime *rt, const char *path, const char *const *head
 	req.retry = &ht_http_retry_default;
 	ht_http_resp_init(&resp);
 	if (ht_http_do(&req, &resp) < 0)
-		rc = ht_error("POST '%s': %s", url, resp.error);
+		rc = ht_error("POST '%s': %s", shown, resp.error);
 	else if (resp.status < 200 || resp.status > 299)
-		rc = ht_error("POST '%s': HTTP %ld: %.200s", url, resp.status, resp.body.data ? resp.body.data : "");
+		rc = ht_error("POST '%s': HTTP %ld: %.200s", shown, resp.status, resp.body.data ? resp.body.data : "");
 	ht_http_resp_release(&resp);
 	free(url);
+	free(shown);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 
 struct ht_runtime {
 	char *base; /* "http://HOST:PORT[/prefix]/2018-06-01/runtime" */
+	char *shown; /* the same with a prefix as "/...", for messages */
 	int refused; /* consecutive refused connections, for ht_runtime_next */
 };
 

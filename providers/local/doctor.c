@@ -1,103 +1,92 @@
 /*
- * doctor.c: the local provider's ht-doctor checks: can it run sandboxes.
+ * doctor.c: the local provider's ht-doctor check: can it run sandboxes.
+ * It asks the very code ht-invoke's open asks (local_box_paths, then
+ * local_box_choose, whose probe runs bwrap with a real sandbox's options),
+ * so the two cannot disagree.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ht/config.h"
-#include "ht/proc.h"
+#include "ht/diag.h"
 #include "ht/provider.h"
 #include "ht/util.h"
+#include "providers/local/local.h"
 #include "providers/local/settings.h"
 
-/* Finds prog in PATH; new string or NULL. */
-static char *which(const char *prog)
+/* The bucket a sandbox binds must exist; ht-doctor creates nothing in the
+ * project, so until the first run a temporary directory plays it. New
+ * string to remove afterwards, or NULL. */
+static char *stand_in_bucket(struct local_box *b)
 {
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, *found = NULL;
+	char tmpl[PATH_MAX];
+	const char *t = getenv("TMPDIR");
+	struct stat st;
 
-	if (!path)
+	if (stat(b->bucket, &st) == 0)
 		return NULL;
-	copy = ht_xstrdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *p = ht_path_join(*dir ? dir : ".", prog);
-
-		if (access(p, X_OK) == 0)
-			found = p;
-		else
-			free(p);
-	}
-	free(copy);
-	return found;
+	snprintf(tmpl, sizeof(tmpl), "%s/ht-doctor.XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(tmpl))
+		return NULL;
+	free(b->bucket);
+	b->bucket = ht_xstrdup(tmpl);
+	return ht_xstrdup(tmpl);
 }
 
-/* Reads at most one line of what a probe said on stderr. */
-static char *first_line(FILE *fp)
-{
-	char line[512] = "";
-	size_t n;
-
-	rewind(fp);
-	if (!fgets(line, sizeof(line), fp))
-		return ht_xstrdup("no message");
-	n = strcspn(line, "\n");
-	line[n] = '\0';
-	return ht_xstrdup(*line ? line : "no message");
-}
-
-/* The local provider's sandbox: bubblewrap present and able to run. */
 static void check_sandbox(const struct ht_config *cfg, struct ht_check *r)
 {
-	static const char install[] =
-		"install bubblewrap (apt-get install bubblewrap) and allow unprivileged user "
-		"namespaces, or set local.sandbox to \"none\"";
-	char ro[] = "--ro-bind", slash[] = "/", tmpfs[] = "--tmpfs", tmp[] = "/tmp";
-	char pid[] = "--unshare-pid", dashes[] = "--", prog[] = "true";
-	char *argv[] = { NULL, ro, slash, slash, tmpfs, tmp, pid, dashes, prog, NULL };
-	int required = strcmp(ht_local_settings(cfg)->sandbox, "bwrap") == 0;
-	struct ht_proc p;
-	char *bwrap;
-	char *why;
-	FILE *err;
+	const char *mode = ht_local_settings(cfg)->sandbox ? ht_local_settings(cfg)->sandbox : "auto";
+	struct local_box b;
+	struct local_choice c;
+	char *tmp, why[PATH_MAX + 128];
+	int code;
 
 	if (strcmp(cfg->provider, "local") != 0) {
 		ht_check_ok(r, "not used by provider %s", cfg->provider);
 		return;
 	}
-	if (strcmp(ht_local_settings(cfg)->sandbox, "none") == 0) {
+	local_box_init(&b);
+	if (local_box_paths(&b, cfg, NULL, 0, &code, why, sizeof(why)) < 0) {
+		/* The only failure without create: no ht-runner. */
+		ht_check_fail(r, "install ht-runner next to ht-invoke (make), or set HT_BIN to its directory",
+			      "%s: ht-invoke cannot start sandboxes", why);
+		local_box_release(&b);
+		return;
+	}
+	tmp = stand_in_bucket(&b);
+	local_box_choose(&b, cfg, &c);
+	if (tmp) {
+		ht_remove_tree(tmp);
+		free(tmp);
+	}
+	if (c.bwrap[0])
+		r->details = json_pack("{s:s}", "bwrap", c.bwrap);
+	switch (c.verdict) {
+	case LOCAL_BWRAP:
+		ht_check_ok(r, "%s can run sandboxes", c.bwrap);
+		break;
+	case LOCAL_PLAIN:
 		ht_check_ok(r, "off (local.sandbox is \"none\"): tests run as plain processes");
-		return;
-	}
-	bwrap = which("bwrap");
-	if (!bwrap) {
-		if (required)
-			ht_check_fail(r, install, "bwrap not found in PATH, and local.sandbox is \"bwrap\"");
+		break;
+	case LOCAL_FALLBACK:
+	case LOCAL_UNAVAILABLE:
+		if (c.cause == LOCAL_CAUSE_MISSING && !b.image_mode)
+			ht_check_fail(r, c.fix, "bwrap not found in PATH%s", strcmp(mode, "bwrap") ?
+				      ": tests would run without a sandbox" : ", and local.sandbox is \"bwrap\"");
+		else if (c.cause == LOCAL_CAUSE_BROKEN)
+			ht_check_fail(r, c.fix, "%s cannot run a sandbox (%s): %s%s", c.bwrap, c.status,
+				      c.line[0] ? c.line : "no message", c.verdict == LOCAL_FALLBACK ?
+				      "; tests would run without a sandbox" : "");
 		else
-			ht_check_fail(r, install, "bwrap not found in PATH: tests would run without a sandbox");
-		return;
+			ht_check_fail(r, c.fix, "%s", c.message);
+		break;
 	}
-	r->details = json_pack("{s:s}", "bwrap", bwrap);
-	argv[0] = bwrap;
-	err = tmpfile();
-	ht_proc_init(&p, argv);
-	p.stdout_fd = err ? fileno(err) : -1;
-	p.stderr_fd = p.stdout_fd;
-	p.deadline_ms = ht_now_ms() + 10000;
-	if (ht_proc_run(&p) < 0) {
-		ht_check_fail(r, install, "cannot run %s", bwrap);
-	} else if (p.exited && p.exit_code == 0) {
-		ht_check_ok(r, "%s can run sandboxes", bwrap);
-	} else {
-		why = err ? first_line(err) : ht_xstrdup("no message");
-		ht_check_fail(r, install, "%s cannot run a sandbox (%s): %s", bwrap,
-			   ht_proc_describe(&p), why);
-		free(why);
-	}
-	if (err)
-		fclose(err);
-	free(bwrap);
+	local_box_release(&b);
 }
 
 const struct ht_provider_check ht_local_checks[] = {

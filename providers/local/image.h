@@ -1,8 +1,8 @@
 /*
- * local-image.h: the local provider's `local.root: "image"` mode: which
+ * image.h: the local provider's `local.root: "image"` mode: which
  * image of the store to run, its tree unpacked once per digest (rootfs.h),
  * kept from other providers' garbage collection while it runs, and how the
- * image wants to be started. Private to providers/local*.c.
+ * image wants to be started. Private to providers/local/.
  *
  * Ownership: struct local_image owns everything in it until
  * local_image_release(); the config is borrowed.
@@ -11,6 +11,7 @@
 #define HT_LOCAL_IMAGE_H
 
 #include "ht/config.h"
+#include "ht/rootfs.h"
 #include "ht/util.h"
 
 struct local_image {
@@ -23,7 +24,7 @@ struct local_image {
 	char **argv;       /* Entrypoint then Cmd, NULL-terminated */
 	char **env;        /* the image's Env, "K=V", NULL-terminated */
 	char *working_dir; /* "/" when the image says none */
-	int inuse_fd;      /* CACHE/HEX.inuse, flock'd shared while open */
+	struct ht_rootfs rf; /* the prepared root, holding its in-use mark */
 };
 
 void local_image_init(struct local_image *im);

@@ -3,7 +3,7 @@
 # that the local provider's failure paths can be driven on purpose. It runs
 # an event's run.shell with /bin/sh and answers an ht.result/1 record. The
 # event's run.fake member picks a misbehaviour:
-#   hang    take the invocation and never answer
+#   hang    take the invocation and never answer (sleep run.hang_s, 1000)
 #   error   answer through /invocation/<id>/error
 #   crash   die (SIGKILL) in the middle of the invocation
 #   crash-once  die the first time (a marker in the bucket), then work
@@ -19,7 +19,7 @@ while :; do
   curl -sS -f -D "$dir/hdr" -o "$dir/ev" "$api/invocation/next" || exit 1
   id=$(tr -d '\r' <"$dir/hdr" | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p')
   case $(jq -r '.run.fake // ""' "$dir/ev") in
-    hang) sleep 1000; exit 1 ;;
+    hang) sleep "$(jq -r '.run.hang_s // 1000' "$dir/ev")"; exit 1 ;;
     error) curl -sS -X POST -d '{"errorType":"Fake","errorMessage":"boom"}' "$api/invocation/$id/error" >/dev/null; continue ;;
     crash) kill -9 $$ ;;
     crash-once)

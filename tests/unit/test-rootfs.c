@@ -3,6 +3,7 @@
  * collector of the cache, and prepare on an image made with libht's own
  * layer writer.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,43 @@ static void test_prepare(void)
 	is_int(r.files, 1, "prepare: one file");
 	is_int(r.entries, 3, "prepare: three entries (var, var/task, the file)");
 	is_int(r.size, 6, "prepare: six bytes");
+	ok(r.mark >= 0, "prepare: holds the in-use mark");
+	{
+		long removed = -1;
+		char *root = ht_path_join(cache, mand + 7);
+		char *mark = ht_xasprintf("%s.inuse", root);
+		char *orphan = ht_xasprintf("%s/%064d.inuse", cache, 0);
+		struct ht_rootfs r2;
+		struct stat st;
+		int fd;
+
+		ht_write_file_atomic(orphan, "", 0, 0644);
+		ok(ht_rootfs_gc(cache, NULL, 0, &removed) == 0 && removed == 0,
+		   "gc: a root whose mark a prepared struct holds is kept");
+		ok(stat(root, &st) == 0 && stat(mark, &st) == 0, "gc: the root and its mark are there");
+		ok(stat(orphan, &st) < 0 && errno == ENOENT, "gc: a mark without its root is removed");
+		/* Two holders: the first release keeps the file, the last drops it. */
+		ht_rootfs_init(&r2);
+		ok(ht_rootfs_prepare_opts(&s, mand, cache, NULL, &r2) == 0 && r2.reused, "prepare: a second user");
+		ht_rootfs_release(&r);
+		ok(r.mark == -1 && stat(mark, &st) == 0, "release: the mark stays while another holds it");
+		ht_rootfs_release(&r2);
+		ok(stat(mark, &st) < 0 && errno == ENOENT, "release: the last holder unlinks the mark");
+		/* Someone else (a sandbox runner) holds it shared now. */
+		fd = ht_rootfs_lock(cache, mand + 7, ".inuse", LOCK_SH);
+		ok(fd >= 0, "lock: the mark shared");
+		ok(ht_rootfs_lock(cache, mand + 7, ".inuse", LOCK_EX | LOCK_NB) == -2,
+		   "lock: an exclusive try while it is shared: -2");
+		ok(ht_rootfs_gc(cache, NULL, 0, &removed) == 0 && removed == 0, "gc: a held mark keeps the root");
+		close(fd);
+		ok(ht_rootfs_gc(cache, NULL, 0, &removed) == 0 && removed == 1, "gc: an unused root is removed");
+		ok(stat(root, &st) < 0 && stat(mark, &st) < 0, "gc: with its mark");
+		free(root);
+		free(mark);
+		free(orphan);
+	}
+	ht_rootfs_release(&r);
+	ok(ht_rootfs_prepare_opts(&s, mand, cache, NULL, &r) == 0 && !r.reused, "prepare: unpacks it again");
 	ht_rootfs_release(&r);
 
 	ht_rootfs_init(&r);

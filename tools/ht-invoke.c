@@ -611,12 +611,13 @@ static void summary_store(struct run *r, const struct ht_config *cfg)
 	if (!r->ops->bucket || r->ops->bucket(cfg, &b) < 0) {
 		ht_warning("no bucket: the run summary '%s' was not stored", key);
 	} else {
+		char *where = ht_bucket_where(&b, key);
+
 		if (ht_bucket_put_file(&b, key, r->sum_path) < 0)
-			ht_warning("cannot upload the run summary to %s/%s", b.url, key);
-		else if (b.dir)
-			ht_info("run summary: %s/%s", b.dir, key);
+			ht_warning("cannot upload the run summary to %s", where);
 		else
-			ht_info("run summary: %s/%s", b.url, key);
+			ht_info("run summary: %s", where);
+		free(where);
 	}
 	ht_bucket_release(&b);
 	free(key);

@@ -12,9 +12,11 @@
 #include "ht/provider.h"
 #include "ht/util.h"
 #include "providers/aws/aws.h"
-#include "providers/aws/deploy.h"
 #include "providers/aws/ecr.h"
+#include "providers/aws/lambda.h"
+#include "providers/aws/s3.h"
 #include "providers/aws/settings.h"
+#include "providers/aws/sts.h"
 
 /* 1 when the aws checks apply; else passes r saying why not. */
 static int aws_used(const struct ht_config *cfg, struct ht_check *r)
@@ -95,7 +97,7 @@ static void check_aws_function(const struct ht_config *cfg, struct ht_check *r)
 	}
 	if (aws_open(cfg, &a, r) < 0)
 		return;
-	if (ht_lambda_function_get(&a, ht_aws_settings(cfg)->function, 1, &fn, &e) < 0) {
+	if (ht_lambda_get_function(&a, ht_aws_settings(cfg)->function, 1, &fn, &e) < 0) {
 		if (e.kind == HT_AWS_E_NOT_FOUND)
 			ht_check_fail(r, "create the function with package type Image (docs/aws.md), or correct aws.function "
 				   "and aws.region", "function '%s' does not exist in region %s", ht_aws_settings(cfg)->function,

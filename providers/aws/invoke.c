@@ -1,5 +1,5 @@
 /*
- * aws.c: the `aws` provider. Each invocation is one call of Lambda's
+ * invoke.c: the `aws` provider. Each invocation is one call of Lambda's
  * Invoke API (POST /2015-03-31/functions/NAME/invocations, RequestResponse,
  * log tail), run on libcurl's multi interface (ht_http_multi) over a few
  * reused connections. See docs/aws-provider.md.
@@ -31,15 +31,16 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "providers/aws/aws.h"
 #include "ht/bucket.h"
-#include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/http.h"
 #include "ht/provider.h"
 #include "ht/util.h"
+#include "providers/aws/aws.h"
+#include "providers/aws/bucket.h"
+#include "providers/aws/lambda.h"
 #include "providers/aws/settings.h"
 
 /* Lambda's limit for a synchronous invocation's request payload. */
@@ -592,24 +593,11 @@ static void aws_close(struct ht_provider *p)
  */
 static int get_configuration(struct ht_provider *p, int *code)
 {
-	/* An explicit hash of the empty body: moto checks a GET without
-	 * query and body against a payload made of its headers, and AWS
-	 * accepts the header on every service. */
-	static const char *const hdrs[] = {
-		"x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", NULL
-	};
-	char *enc = ht_aws_uri_encode(p->function, 0);
-	char *path = ht_xasprintf("/2015-03-31/functions/%s/configuration", enc);
-	struct ht_aws_call c = { .service = HT_AWS_LAMBDA, .method = "GET", .path = path, .headers = hdrs,
-				 .max_response = 1024 * 1024, .quiet = 1 };
-	struct ht_http_resp resp;
 	struct ht_aws_error e;
 	json_t *j = NULL;
-	int rc;
+	const char *state;
 
-	ht_http_resp_init(&resp);
-	rc = ht_aws_do(&p->aws, &c, &resp, &e);
-	if (rc < 0) {
+	if (ht_lambda_get_configuration(&p->aws, p->function, 1, &j, &e) < 0) {
 		*code = ht_aws_error_exit(&e);
 		if (e.kind == HT_AWS_E_NOT_FOUND)
 			ht_error("the function '%s' does not exist in region %s (%s): check aws.function and "
@@ -618,32 +606,17 @@ static int get_configuration(struct ht_provider *p, int *code)
 			ht_error("cannot reach Lambda at %s: %s", p->aws.endpoint[HT_AWS_LAMBDA], e.message);
 		else
 			ht_error("%s", e.message);
-		goto out;
-	}
-	j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-	if (!json_is_object(j)) {
-		*code = HT_EXIT_PROTOCOL;
-		rc = ht_error("lambda: GetFunctionConfiguration of '%s': the answer is not a JSON object",
-			      p->function);
-		goto out;
+		return -1;
 	}
 	if (json_is_integer(json_object_get(j, "Timeout")) && json_integer_value(json_object_get(j, "Timeout")) > 0)
 		p->fn_timeout_ms = json_integer_value(json_object_get(j, "Timeout")) * 1000;
 	else
 		p->fn_timeout_ms = 3000; /* Lambda's default */
-	{
-		const char *state = json_string_value(json_object_get(j, "State"));
-
-		if (state && strcmp(state, "Active"))
-			ht_warning("the function '%s' is %s, not Active: invocations may fail or wait",
-				   p->function, state);
-	}
-out:
+	state = json_string_value(json_object_get(j, "State"));
+	if (state && strcmp(state, "Active"))
+		ht_warning("the function '%s' is %s, not Active: invocations may fail or wait", p->function, state);
 	json_decref(j);
-	ht_http_resp_release(&resp);
-	free(path);
-	free(enc);
-	return rc;
+	return 0;
 }
 
 static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const struct ht_provider_opts *opts,
@@ -729,7 +702,7 @@ static int aws_bucket(const struct ht_config *cfg, struct ht_bucket *b)
 		return ht_error("aws.bucket is not set");
 	ht_aws_opts_from_config(&o, cfg);
 	url = ht_xasprintf("s3://%s", name);
-	rc = ht_bucket_open_aws(b, url, &o);
+	rc = ht_s3_bucket_open(b, url, &o);
 	free(url);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "providers/aws/aws.h"
+#include "providers/aws/creds.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "tap.h"

@@ -556,19 +556,10 @@ static void aws_close(struct ht_provider *p)
 		ht_warning("Lambda throttled %ld invocation%s; concurrency went down to %ld (of %ld): raise the "
 			   "function's concurrency limit or lower concurrency", p->throttled,
 			   p->throttled == 1 ? "" : "s", p->min_window, p->max_conc);
-	/* The multi handle holds the requests on the wire: free it first. */
-	if (p->m) {
-		struct ht_http_resp resp;
-		void *u;
-		int rc;
-
-		while ((u = ht_http_multi_next(p->m, &resp, &rc))) {
-			inv_free(u);
-			ht_http_resp_release(&resp);
-		}
-	}
-	/* The multi handle borrows the requests on the wire: free it before
-	 * them. */
+	/* The wire list owns every invocation the multi handle has, running
+	 * or finished but not yet taken (answer() takes it off the list):
+	 * free the handle, which borrows their requests and frees its own
+	 * answers, then each of them once. */
 	ht_http_multi_free(p->m);
 	while ((v = p->wire)) {
 		p->wire = v->wnext;

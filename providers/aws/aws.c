@@ -526,6 +526,7 @@ int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp
 	rc = ht_http_do(&req, resp);
 	if (rc < 0) {
 		e->kind = resp->curl_code == 26 /* CURLE_READ_ERROR */ ? HT_AWS_E_CONFIG : HT_AWS_E_TRANSPORT;
+		e->curl_code = resp->curl_code;
 		snprintf(e->message, sizeof(e->message), "%s: %s %s: %s", svc, c->method, shown, resp->error);
 	} else if (resp->status >= 200 && resp->status < 300) {
 		rc = 0;

@@ -44,6 +44,7 @@ enum ht_aws_errkind {
 struct ht_aws_error {
 	enum ht_aws_errkind kind;
 	long status;       /* HTTP status, 0 without a response */
+	int curl_code;     /* TRANSPORT: libcurl's CURLcode of the last attempt */
 	char code[96];     /* "NoSuchKey", "ResourceNotFoundException", ... */
 	char message[384]; /* for people; never holds a secret */
 };

@@ -20,6 +20,10 @@ What moto cannot do is played here, as told through /_standin/ paths
   /_standin/expired {"on": true}: every signed request with a session token
                      is answered ExpiredTokenException (moto does not expire
                      tokens).
+  /_standin/answer  {"status": 503, "code": "ServiceUnavailableException",
+                     "message": "..."}: every other request is answered so
+                     (JSON __type and x-amzn-ErrorType), without asking
+                     upstream; {} stops it. For ht-doctor's hints.
 Listens on 127.0.0.1 only.
 """
 import http.client
@@ -32,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PORT, UPSTREAM, LOG = int(sys.argv[1]), urllib.parse.urlsplit(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
 state = {"lambda": None, "armed": False, "seq": 0,
-         "account": None, "expired": False}
+         "account": None, "expired": False, "answer": None}
 
 
 def log(line):
@@ -73,7 +77,14 @@ class H(BaseHTTPRequestHandler):
                     state["account"] = arg
                 elif path == "/_standin/expired":
                     state["expired"] = bool(arg.get("on"))
+                elif path == "/_standin/answer":
+                    state["answer"] = arg if arg.get("status") else None
             return self.reply(200, {"ok": True})
+        ans = state["answer"]
+        if ans:
+            log(f"{self.command} {path} {target} {ans['status']}")
+            return self.reply(ans["status"], {"__type": ans.get("code", ""), "message": ans.get("message", "")},
+                              extra={"x-amzn-ErrorType": ans.get("code", "")} if ans.get("code") else None)
         if state["expired"] and self.headers.get("X-Amz-Security-Token"):
             log(f"{self.command} {path} {target} 403")
             return self.reply(403, {"__type": "ExpiredTokenException",

@@ -62,6 +62,7 @@ struct run {
 	int retry_head, retry_tail;
 	int running, done;
 	int passed, failed, timed_out, errors, flaky, skipped, interrupted;
+	int credentials;       /* tests the provider's credentials failed */
 	long concurrency, retries, infra_retries;
 	int flaky_fails;
 	FILE *out;
@@ -434,6 +435,14 @@ static void complete(struct run *r, struct ht_completion *c)
 	if (!t->first_dispatch_ms)
 		t->first_dispatch_ms = c->dispatched_ms;
 	if (c->status == HT_INVOKE_CANCELLED) {
+		json_decref(test);
+		return;
+	}
+	if (c->status == HT_INVOKE_CREDENTIALS) {
+		/* Not the test's fault, and no retry can help. */
+		add_attempt(t, "error", 0, why, 0);
+		emit(r, i, make_result(test, "error", "credentials", why), c);
+		r->credentials++;
 		json_decref(test);
 		return;
 	}
@@ -825,8 +834,8 @@ int main(int argc, char **argv)
 		write_interrupted(&r);
 		code = HT_EXIT_INTERRUPTED;
 	} else if (!code) {
-		code = (r.failed || r.timed_out || r.errors || (r.flaky && r.flaky_fails)) ?
-			HT_EXIT_FAILED : HT_EXIT_OK;
+		code = r.credentials ? HT_EXIT_NOPERM :
+		       (r.failed || r.timed_out || r.errors || (r.flaky && r.flaky_fails)) ? HT_EXIT_FAILED : HT_EXIT_OK;
 	}
 	summary(&r);
 	if (r.prov) {

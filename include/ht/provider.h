@@ -37,6 +37,9 @@ enum ht_invoke_status {
 	                          service failed, throttled past all retries */
 	HT_INVOKE_TIMEOUT,     /* no answer by the deadline (+ a margin) */
 	HT_INVOKE_CANCELLED,   /* ht_provider_cancel() or close stopped it */
+	HT_INVOKE_CREDENTIALS, /* not sent, or refused: the provider's
+	                          credentials expired or were refused and could
+	                          not be renewed; trying again cannot help */
 };
 
 /* One finished invocation, filled in by poll(). */

@@ -105,6 +105,12 @@ enum ht_aws_errkind ht_aws_classify(const char *code, long status)
 	return HT_AWS_E_PROTOCOL;
 }
 
+int ht_aws_error_expired(const struct ht_aws_error *e)
+{
+	return e->kind == HT_AWS_E_CREDENTIALS && (!strcmp(e->code, "ExpiredToken") ||
+		!strcmp(e->code, "ExpiredTokenException") || !strcmp(e->code, "TokenRefreshRequired"));
+}
+
 int ht_aws_error_exit(const struct ht_aws_error *e)
 {
 	switch (e->kind) {
@@ -478,6 +484,29 @@ static char *call_url(const struct ht_aws *a, const struct ht_aws_call *c, char 
 	return url;
 }
 
+int ht_aws_creds_refresh(struct ht_aws *a, struct ht_aws_error *e)
+{
+	struct ht_aws_files f;
+	struct ht_aws_creds c;
+
+	if (ht_aws_files_load(&f) < 0)
+		return ht_aws_error_set(e, HT_AWS_E_CONFIG, "cannot read the AWS config files");
+	if (ht_aws_creds_resolve(&c, &f, a->profile, a->explicit_profile, e) < 0) {
+		ht_aws_files_release(&f);
+		return -1;
+	}
+	ht_aws_files_release(&f);
+	if (ht_aws_creds_equal(&c, &a->creds)) {
+		ht_debug("aws: the credentials from the %s are the same as before", c.source);
+		ht_aws_creds_release(&c);
+		return 0;
+	}
+	ht_debug("aws: new credentials from the %s", c.source);
+	ht_aws_creds_release(&a->creds);
+	a->creds = c;
+	return 1;
+}
+
 /* Fills req and sig for c (see ht_aws_call_prepare()); the URL is url. */
 static void fill_request(struct ht_aws *a, const struct ht_aws_call *c, const char *url, struct ht_http_req *req,
 			 struct ht_aws_sig *sig)
@@ -524,6 +553,20 @@ int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp
 	fill_request(a, c, url, &req, &sig);
 	ht_aws_error_clear(e);
 	rc = ht_http_do(&req, resp);
+	if (rc == 0 && resp->status >= 400 && resp->status < 500) {
+		struct ht_aws_error x;
+
+		/* Expired: the user's tooling may have renewed them on disk. */
+		ht_aws_error_from_response(&x, resp);
+		if (ht_aws_error_expired(&x) && ht_aws_creds_refresh(a, &x) == 1) {
+			ht_info("%s: the AWS credentials expired; going on with the new ones from the %s", svc,
+				a->creds.source);
+			ht_http_resp_release(resp);
+			ht_http_resp_init(resp);
+			fill_request(a, c, url, &req, &sig);
+			rc = ht_http_do(&req, resp);
+		}
+	}
 	if (rc < 0) {
 		e->kind = resp->curl_code == 26 /* CURLE_READ_ERROR */ ? HT_AWS_E_CONFIG : HT_AWS_E_TRANSPORT;
 		e->curl_code = resp->curl_code;

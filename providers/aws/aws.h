@@ -61,6 +61,10 @@ int ht_aws_error_set(struct ht_aws_error *e, enum ht_aws_errkind kind, const cha
 void ht_aws_error_from_response(struct ht_aws_error *e, const struct ht_http_resp *resp);
 /* The kind an error code and status fall into. */
 enum ht_aws_errkind ht_aws_classify(const char *code, long status);
+/* 1 when e says the session token (or the keys) expired: ExpiredToken,
+ * ExpiredTokenException, TokenRefreshRequired. Renewed credentials may
+ * help where other credential errors will not. */
+int ht_aws_error_expired(const struct ht_aws_error *e);
 /* The exit code (exit.h) for an error: 77 credentials and permissions,
  * 75 throttling and conflicts, 66 not found, 65 invalid, 69 unavailable,
  * 76 protocol, 78 configuration. */
@@ -132,6 +136,16 @@ struct ht_aws {
 int ht_aws_init(struct ht_aws *a, const struct ht_aws_opts *o, struct ht_aws_error *e);
 void ht_aws_release(struct ht_aws *a);
 
+/*
+ * Resolves a's credentials again, from the environment and the shared
+ * files as ht_aws_init() did (for a profile the user's tooling refreshed
+ * on disk), after a call said they expired. Returns 1 when they changed
+ * (a->creds holds the new ones; pointers into the old ones are stale), 0
+ * when they are the same, -1 when they no longer resolve (e filled, the
+ * old ones kept). Prints nothing but debug lines.
+ */
+int ht_aws_creds_refresh(struct ht_aws *a, struct ht_aws_error *e);
+
 /* A signed call of one service. */
 struct ht_aws_call {
 	enum ht_aws_service service;
@@ -151,7 +165,9 @@ struct ht_aws_call {
 /*
  * Performs a signed call: 0 for a 2xx response, -1 otherwise with e filled
  * and (unless c->quiet) printed as "SERVICE METHOD PATH: STATUS CODE:
- * MESSAGE". resp (initialised by the caller) holds the response.
+ * MESSAGE". resp (initialised by the caller) holds the response. When
+ * the answer says the credentials expired and ht_aws_creds_refresh()
+ * finds new ones, the call is made once more with them.
  */
 int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp *resp, struct ht_aws_error *e);
 

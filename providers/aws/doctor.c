@@ -100,8 +100,7 @@ static const char *fix_for(const struct ht_aws *a, enum ht_aws_service service, 
 			 "(AWS Health Dashboard)", url, e->status, *e->code ? " " : "", e->code);
 		break;
 	case HT_AWS_E_CREDENTIALS:
-		if (!strcmp(e->code, "ExpiredToken") || !strcmp(e->code, "ExpiredTokenException") ||
-		    !strcmp(e->code, "TokenRefreshRequired"))
+		if (ht_aws_error_expired(e))
 			snprintf(buf, n, "the credentials from the %s expired: renew them (aws sso login, or your "
 				 "tool's refresh) and export them again or update profile '%s'; "
 				 "docs/aws-credentials.md", a->creds.source ? a->creds.source : "environment", a->profile);

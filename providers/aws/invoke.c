@@ -16,7 +16,8 @@
  *
  * Per invocation the provider holds the payload, one request struct and
  * a few counters; the URL, the headers and the signing keys are shared.
- * Credentials are resolved once, at open.
+ * Credentials are resolved at open, and again when Lambda says they
+ * expired (creds_expired()).
  *
  * Single-threaded: the caller's thread runs every operation.
  */
@@ -73,6 +74,7 @@ struct inv {
 	int transient;               /* 5xx and transport failures so far */
 	int sent;                    /* in the multi handle now */
 	int cancelled;               /* completed as CANCELLED; drop the answer */
+	int gen;                     /* the credentials it was last sent with */
 	int64_t not_before_ms;       /* backoff: do not send before */
 	int64_t sent_ms;             /* when the current attempt went out */
 	char last_error[160];        /* why the previous attempt failed */
@@ -106,6 +108,9 @@ struct ht_provider {
 	int64_t fn_timeout_ms;       /* the function's configured timeout */
 	int64_t client_timeout_ms;   /* what the client waits for an answer */
 	int warned_timeout;
+	int gen;                     /* credentials renewed this many times */
+	int gen_worked;              /* a call with the current ones got through */
+	char *creds_dead;            /* why no call can go out any more, or NULL */
 };
 
 /* snprintf into a message buffer, cut where it ends. */
@@ -285,6 +290,77 @@ static void resend_later(struct ht_provider *p, struct inv *v, int k)
 	queue_push(p, v);
 }
 
+/* --- expired credentials ------------------------------------------------------ */
+
+/* Points the shared signing keys at p->aws.creds. */
+static void sig_update(struct ht_provider *p)
+{
+	p->sig.access_key_id = p->aws.creds.access_key_id;
+	p->sig.secret_access_key = p->aws.creds.secret_access_key;
+	p->sig.session_token = p->aws.creds.session_token;
+}
+
+/* No call can go out any more (why: a message): what waits to be sent
+ * completes as CREDENTIALS now, later invocations at once. */
+static void creds_fail(struct ht_provider *p, const char *why)
+{
+	struct inv *v;
+
+	p->creds_dead = ht_xstrdup(why);
+	ht_error("%s", why);
+	while ((v = p->queue)) {
+		p->queue = v->next;
+		complete(p, v, HT_INVOKE_CREDENTIALS, why, NULL, 0, NULL);
+	}
+	p->queue_tail = NULL;
+}
+
+/*
+ * Lambda answered v that the credentials expired (e). A call sent with
+ * ones that were renewed since goes again with the new ones. Else, when
+ * the current ones did get through before, they are resolved again once
+ * (the environment, the shared files a user's tooling refreshes): new
+ * ones are used from now on, for v first. The same ones, none, or renewed
+ * ones that expired before any call got through with them end the run's
+ * calls with a credentials error, not with retries.
+ */
+static void creds_expired(struct ht_provider *p, struct inv *v, const struct ht_aws_error *e)
+{
+	struct ht_aws_error x;
+	char why[256];
+	int r;
+
+	if (!p->creds_dead && v->gen < p->gen) {
+		queue_push(p, v);
+		return;
+	}
+	if (!p->creds_dead && !p->gen_worked) {
+		setmsg(why, sizeof(why), "lambda: the credentials expired (%s), and the renewed ones from the %s "
+		       "are expired too: renew them and run again", e->code, p->aws.creds.source);
+		creds_fail(p, why);
+	} else if (!p->creds_dead) {
+		r = ht_aws_creds_refresh(&p->aws, &x);
+		if (r == 1) {
+			sig_update(p);
+			p->gen++;
+			p->gen_worked = 0;
+			ht_warning("lambda: the credentials expired (%s); going on with the new ones from the %s",
+				   e->code, p->aws.creds.source);
+			queue_push(p, v);
+			return;
+		}
+		if (r == 0)
+			setmsg(why, sizeof(why), "lambda: the credentials expired (%s), and the %s still has the "
+			       "same ones: renew them (aws sso login, or your tool's refresh) and run again", e->code,
+			       p->aws.creds.source);
+		else
+			setmsg(why, sizeof(why), "lambda: the credentials expired (%s), and they no longer resolve: %s",
+			       e->code, x.message);
+		creds_fail(p, why);
+	}
+	complete(p, v, HT_INVOKE_CREDENTIALS, p->creds_dead, NULL, 0, NULL);
+}
+
 /* Takes one answer (or transport failure) of the multi handle. */
 static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *resp, int rc)
 {
@@ -317,6 +393,9 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 	}
 	if (resp->status == 200) {
 		char *fe = ht_http_header(resp, "X-Amz-Function-Error");
+
+		if (v->gen == p->gen)
+			p->gen_worked = 1;
 		char *lr = ht_http_header(resp, "X-Amz-Log-Result");
 		char *tail = lr ? log_tail_decode(lr) : NULL;
 		size_t blen = resp->body.len;
@@ -338,6 +417,12 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 		return;
 	}
 	ht_aws_error_from_response(&e, resp);
+	if (ht_aws_error_expired(&e)) {
+		creds_expired(p, v, &e);
+		return;
+	}
+	if (v->gen == p->gen && e.kind != HT_AWS_E_CREDENTIALS)
+		p->gen_worked = 1;
 	if (e.kind == HT_AWS_E_THROTTLED || resp->status == 429) {
 		char why[160];
 
@@ -407,6 +492,7 @@ static int64_t send_ready(struct ht_provider *p)
 			p->queue_tail = prev;
 		v->next = NULL;
 		v->sent_ms = now;
+		v->gen = p->gen;
 		if (ht_http_multi_add(p->m, &v->req, v) < 0) {
 			complete(p, v, HT_INVOKE_INFRA, "lambda: cannot queue the request", NULL, 0, NULL);
 			continue;
@@ -447,8 +533,11 @@ static int aws_invoke(struct ht_provider *p, const char *payload, size_t len, in
 	v->req.max_response = MAX_RESPONSE;
 	v->req.insecure = p->aws.insecure && p->aws.custom[HT_AWS_LAMBDA];
 	v->req.aws = &p->sig;
-	queue_push(p, v);
 	p->ninv++;
+	if (p->creds_dead)
+		complete(p, v, HT_INVOKE_CREDENTIALS, p->creds_dead, NULL, 0, NULL);
+	else
+		queue_push(p, v);
 	return 0;
 }
 
@@ -571,6 +660,7 @@ static void aws_close(struct ht_provider *p)
 	}
 	free_done(p);
 	ht_aws_release(&p->aws);
+	free(p->creds_dead);
 	free(p->function);
 	free(p->url);
 	free(p);
@@ -660,9 +750,9 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 	p->headers[3] = NULL;
 	p->sig.region = p->aws.region;
 	p->sig.service = "lambda";
-	p->sig.access_key_id = p->aws.creds.access_key_id;
-	p->sig.secret_access_key = p->aws.creds.secret_access_key;
-	p->sig.session_token = p->aws.creds.session_token;
+	sig_update(p);
+	/* GetFunctionConfiguration got through with them. */
+	p->gen_worked = 1;
 	p->m = ht_http_multi_new((int)p->max_conc);
 	if (!p->m) {
 		ht_error("cannot start libcurl's multi interface");

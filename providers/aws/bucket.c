@@ -16,6 +16,7 @@
 #include "providers/aws/aws.h"
 #include "providers/aws/bucket.h"
 #include "providers/aws/s3.h"
+#include "providers/aws/settings.h"
 
 /* S3 uploads at once in a batch. */
 #define S3_PARALLEL 16
@@ -249,4 +250,21 @@ int ht_s3_bucket_open(struct ht_bucket *b, const char *url, const struct ht_aws_
 	const char *rest = ht_bucket_begin(b, url, &ht_bucket_s3);
 
 	return rest ? s3_open_with(b, rest, o) : -1;
+}
+
+int ht_aws_bucket(const struct ht_config *cfg, struct ht_bucket *b)
+{
+	const char *name = ht_aws_settings(cfg)->bucket;
+	struct ht_aws_opts o;
+	char *url;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (!name || !*name)
+		return ht_error("aws.bucket is not set");
+	ht_aws_opts_from_config(&o, cfg);
+	url = ht_xasprintf("s3://%s", name);
+	rc = ht_s3_bucket_open(b, url, &o);
+	free(url);
+	return rc;
 }

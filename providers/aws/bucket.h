@@ -18,4 +18,10 @@
  * both cases. */
 int ht_s3_bucket_open(struct ht_bucket *b, const char *url, const struct ht_aws_opts *o);
 
+struct ht_config;
+/* The aws provider's bucket (its ops->bucket): aws.bucket as an s3://
+ * bucket, with the configuration's profile, region, endpoints and
+ * aws.insecure. 0, or -1 after printing why; release b in both cases. */
+int ht_aws_bucket(const struct ht_config *cfg, struct ht_bucket *b);
+
 #endif

@@ -21,7 +21,6 @@
  *
  * Single-threaded: the caller's thread runs every operation.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +28,8 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "ht/bucket.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
@@ -393,14 +390,13 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 	}
 	if (resp->status == 200) {
 		char *fe = ht_http_header(resp, "X-Amz-Function-Error");
-
-		if (v->gen == p->gen)
-			p->gen_worked = 1;
 		char *lr = ht_http_header(resp, "X-Amz-Log-Result");
 		char *tail = lr ? log_tail_decode(lr) : NULL;
 		size_t blen = resp->body.len;
 		char *body = ht_buf_detach(&resp->body);
 
+		if (v->gen == p->gen)
+			p->gen_worked = 1;
 		free(lr);
 		if (!body) {
 			body = ht_xstrdup("");
@@ -769,30 +765,11 @@ fail:
 	return -1;
 }
 
-/* aws.bucket as an s3:// bucket, with the configured endpoints, profile
- * and aws.insecure. */
-static int aws_bucket(const struct ht_config *cfg, struct ht_bucket *b)
-{
-	const char *name = ht_aws_settings(cfg)->bucket;
-	struct ht_aws_opts o;
-	char *url;
-	int rc;
-
-	memset(b, 0, sizeof(*b));
-	if (!name || !*name)
-		return ht_error("aws.bucket is not set");
-	ht_aws_opts_from_config(&o, cfg);
-	url = ht_xasprintf("s3://%s", name);
-	rc = ht_s3_bucket_open(b, url, &o);
-	free(url);
-	return rc;
-}
-
 const struct ht_provider_ops ht_provider_aws = {
 	.name = "aws",
 	.schema = &ht_aws_schema,
 	.checks = ht_aws_checks,
-	.bucket = aws_bucket,
+	.bucket = ht_aws_bucket,
 	.max_payload = MAX_PAYLOAD,
 	.open = aws_open,
 	.invoke = aws_invoke,

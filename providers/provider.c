@@ -1,13 +1,15 @@
 /*
  * provider.c: the table of built-in cloud providers, looked up by name,
- * their configuration schemas for libht's config loader, and the helpers
- * their ht-doctor checks share.
+ * their configuration schemas for libht's config loader, the kinds of
+ * bucket they bring (for ht_bucket_open), and the helpers their ht-doctor
+ * checks share.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ht/bucket.h"
 #include "ht/config.h"
 #include "ht/provider.h"
 #include "ht/util.h"
@@ -35,6 +37,12 @@ const struct ht_provider_ops *ht_provider_find(const char *name)
 const struct ht_config_schema *const ht_provider_schemas[] = {
 	&ht_local_schema,
 	&ht_aws_schema,
+	NULL,
+};
+
+const struct ht_bucket_ops *const ht_bucket_kinds[] = {
+	&ht_bucket_file,
+	&ht_bucket_s3,
 	NULL,
 };
 

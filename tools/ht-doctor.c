@@ -18,9 +18,8 @@
 #include "ht/ht.h"
 #include "providers/local/settings.h"
 #include "providers/aws/settings.h"
-#include "providers/aws/deploy.h"
 #include "ht/config.h"
-#include "providers/aws/ecr.h"
+#include "ht/http.h"
 #include "ht/imageref.h"
 
 static const struct ht_tool tool = {

@@ -67,6 +67,7 @@ struct run {
 	int retry_head, retry_tail;
 	int running, done;
 	int passed, failed, timed_out, errors, flaky, skipped, interrupted;
+	int credentials;       /* tests the provider's credentials failed */
 	long concurrency, retries, infra_retries;
 	int flaky_fails;
 	FILE *out;
@@ -423,6 +424,14 @@ static void complete(struct run *r, struct ht_completion *c)
 		json_decref(test);
 		return;
 	}
+	if (c->status == HT_INVOKE_CREDENTIALS) {
+		/* Not the test's fault, and no retry can help. */
+		add_attempt(t, "error", 0, why, 0);
+		emit(r, i, make_result(test, "error", "credentials", why), c);
+		r->credentials++;
+		json_decref(test);
+		return;
+	}
 	if (c->status == HT_INVOKE_OK) {
 		res = json_loadb(c->body ? c->body : "", c->body_len, 0, NULL);
 		if (!json_is_object(res) || ht_record_check_schema(res, "ht.result/1", "the runner's answer") < 0 ||
@@ -597,12 +606,13 @@ static void summary_store(struct run *r, const struct ht_config *cfg)
 	if (!r->ops->bucket || r->ops->bucket(cfg, &b) < 0) {
 		ht_warning("no bucket: the run summary '%s' was not stored", key);
 	} else {
+		char *where = ht_bucket_where(&b, key);
+
 		if (ht_bucket_put_file(&b, key, r->sum_path) < 0)
-			ht_warning("cannot upload the run summary to %s/%s", b.url, key);
-		else if (b.dir)
-			ht_info("run summary: %s/%s", b.dir, key);
+			ht_warning("cannot upload the run summary to %s", where);
 		else
-			ht_info("run summary: %s/%s", b.url, key);
+			ht_info("run summary: %s", where);
+		free(where);
 	}
 	ht_bucket_release(&b);
 	free(key);
@@ -818,8 +828,8 @@ int main(int argc, char **argv)
 		write_interrupted(&r);
 		code = HT_EXIT_INTERRUPTED;
 	} else if (!code) {
-		code = (r.failed || r.timed_out || r.errors || (r.flaky && r.flaky_fails)) ?
-			HT_EXIT_FAILED : HT_EXIT_OK;
+		code = r.credentials ? HT_EXIT_NOPERM :
+		       (r.failed || r.timed_out || r.errors || (r.flaky && r.flaky_fails)) ? HT_EXIT_FAILED : HT_EXIT_OK;
 	}
 	summary(&r);
 	if (r.prov) {

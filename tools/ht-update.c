@@ -9,7 +9,8 @@
 
 #include "ht/ht.h"
 #include "providers/aws/settings.h"
-#include "providers/aws/deploy.h"
+#include "providers/aws/aws.h"
+#include "providers/aws/lambda.h"
 #include "ht/config.h"
 
 static const struct ht_tool tool = {
@@ -131,7 +132,7 @@ static int wait_live(struct ht_aws *a, struct update *u, int64_t poll_ms, int64_
 		if (poll_ms > 10000)
 			poll_ms = 10000;
 		polls++;
-		if (ht_lambda_function_get(a, u->function, 1, &fn, &e) < 0) {
+		if (ht_lambda_get_function(a, u->function, 1, &fn, &e) < 0) {
 			/* Throttling is retried by the client; anything else ends the wait. */
 			return aws_fail(u, &e, "lambda: GetFunction");
 		}
@@ -163,7 +164,7 @@ static int update(struct ht_config *cfg, struct update *u, int force, long timeo
 	if (ht_aws_init(&a, &o, &e) < 0)
 		return fail(u, ht_aws_errkind_name(e.kind), ht_aws_error_exit(&e), "%s", e.message);
 	u->region = a.region;
-	if (ht_lambda_function_get(&a, u->function, 1, &fn, &e) < 0) {
+	if (ht_lambda_get_function(&a, u->function, 1, &fn, &e) < 0) {
 		if (e.kind == HT_AWS_E_NOT_FOUND)
 			code = fail(u, "not_found", HT_EXIT_NOINPUT,
 				    "function '%s' not found in region %s (%s): check aws.function and aws.region",

@@ -3,12 +3,12 @@
  *
  * A provider is a table of operations (struct ht_provider_ops) that the
  * tools call without knowing which provider they hold: `local` (sandboxes
- * on this machine, providers/local.c) or `aws` (Lambda through libcurl's
- * multi interface, providers/aws.c). Invocations are asynchronous: invoke() starts
- * one and returns at once, poll() hands back the ones that finished. A
- * provider keeps only what an invocation in flight needs (its id, its
- * payload until it is sent, the caller's user pointer, a deadline), so
- * thousands can be in flight at a time.
+ * on this machine, providers/local/) or `aws` (Lambda through libcurl's
+ * multi interface, providers/aws/). Invocations are asynchronous:
+ * invoke() starts one and returns at once, poll() hands back the ones that
+ * finished. A provider keeps only what an invocation in flight needs (its
+ * id, its payload until it is sent, the caller's user pointer, a
+ * deadline), so thousands can be in flight at a time.
  *
  * Ownership: invoke() copies the payload; the user pointer is the caller's
  * and is only handed back. A completion owns its body until
@@ -37,6 +37,9 @@ enum ht_invoke_status {
 	                          service failed, throttled past all retries */
 	HT_INVOKE_TIMEOUT,     /* no answer by the deadline (+ a margin) */
 	HT_INVOKE_CANCELLED,   /* ht_provider_cancel() or close stopped it */
+	HT_INVOKE_CREDENTIALS, /* not sent, or refused: the provider's
+	                          credentials expired or were refused and could
+	                          not be renewed; trying again cannot help */
 };
 
 /* One finished invocation, filled in by poll(). */
@@ -138,5 +141,12 @@ const char *ht_provider_names(void);
 
 extern const struct ht_provider_ops ht_provider_local;
 extern const struct ht_provider_ops ht_provider_aws;
+
+/* The kinds of bucket the providers bring, listed in ht_bucket_kinds[]
+ * (bucket.h): file:// (providers/local/bucket.c) and s3://
+ * (providers/aws/bucket.c). */
+struct ht_bucket_ops;
+extern const struct ht_bucket_ops ht_bucket_file;
+extern const struct ht_bucket_ops ht_bucket_s3;
 
 #endif

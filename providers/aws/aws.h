@@ -1,12 +1,14 @@
 /*
- * aws.h: AWS credentials, regions, endpoints, signed requests, error
- * classification, and the few S3, Lambda, ECR and STS calls the tools make.
+ * aws.h: the AWS client every AWS call goes through: the options a
+ * configuration gives, endpoints, SigV4-signed calls on libht's HTTP
+ * client, and the classification of errors. The services' calls are
+ * beside it: s3.h, lambda.h, sts.h, ecr.h; credentials in creds.h.
  *
  * Ownership: structs own the strings in them and free them in their
  * _release(); const char * arguments are borrowed; functions returning
- * char * return a new string the caller frees. Secrets (the secret key,
- * the session token, ECR passwords) are wiped when freed and never reach
- * a message. docs/aws-credentials.md describes the resolution order.
+ * char * return a new string the caller frees, json_t ** results are new
+ * references. Secrets never reach a message. docs/aws-credentials.md
+ * describes the resolution order.
  */
 #ifndef HT_AWS_H
 #define HT_AWS_H
@@ -18,32 +20,9 @@
 
 #include "ht/http.h"
 #include "ht/util.h"
+#include "providers/aws/creds.h"
 
-/* --- INI files (~/.aws/config, ~/.aws/credentials) ----------------------- */
-
-struct ht_ini_entry {
-	char *section; /* "default", "profile dev", "dev" */
-	char *key;     /* lowercase; a nested "s3 =" block gives "s3.key" */
-	char *value;
-};
-struct ht_ini {
-	struct ht_ini_entry *v;
-	size_t n;
-};
-void ht_ini_init(struct ht_ini *ini);
-void ht_ini_release(struct ht_ini *ini);
-/*
- * Parses text (name is for messages) into ini, adding to what it holds.
- * Comments start with '#' or ';'. Returns 0, or -1 after printing
- * "NAME:LINE: what is wrong".
- */
-int ht_ini_parse(struct ht_ini *ini, const char *text, const char *name);
-/* Reads and parses a file: 0, 1 when it does not exist, -1 on error. */
-int ht_ini_load(struct ht_ini *ini, const char *path);
-/* The value of key in section (the last one given), borrowed, or NULL. */
-const char *ht_ini_get(const struct ht_ini *ini, const char *section, const char *key);
-/* 1 when the section exists. */
-int ht_ini_has_section(const struct ht_ini *ini, const char *section);
+struct ht_config;
 
 /* --- errors ------------------------------------------------------------- */
 
@@ -65,10 +44,14 @@ enum ht_aws_errkind {
 struct ht_aws_error {
 	enum ht_aws_errkind kind;
 	long status;       /* HTTP status, 0 without a response */
+	int curl_code;     /* TRANSPORT: libcurl's CURLcode of the last attempt */
 	char code[96];     /* "NoSuchKey", "ResourceNotFoundException", ... */
 	char message[384]; /* for people; never holds a secret */
 };
 void ht_aws_error_clear(struct ht_aws_error *e);
+/* Clears e, sets kind and a message. Returns -1. Prints nothing. */
+int ht_aws_error_set(struct ht_aws_error *e, enum ht_aws_errkind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /*
  * Fills e from an error response: the JSON "__type"/"code" and
  * "message"/"Message" of Lambda, ECR and STS JSON, the x-amzn-ErrorType
@@ -78,6 +61,10 @@ void ht_aws_error_clear(struct ht_aws_error *e);
 void ht_aws_error_from_response(struct ht_aws_error *e, const struct ht_http_resp *resp);
 /* The kind an error code and status fall into. */
 enum ht_aws_errkind ht_aws_classify(const char *code, long status);
+/* 1 when e says the session token (or the keys) expired: ExpiredToken,
+ * ExpiredTokenException, TokenRefreshRequired. Renewed credentials may
+ * help where other credential errors will not. */
+int ht_aws_error_expired(const struct ht_aws_error *e);
 /* The exit code (exit.h) for an error: 77 credentials and permissions,
  * 75 throttling and conflicts, 66 not found, 65 invalid, 69 unavailable,
  * 76 protocol, 78 configuration. */
@@ -85,59 +72,7 @@ int ht_aws_error_exit(const struct ht_aws_error *e);
 /* "credentials", "throttled", ...: a word for records. */
 const char *ht_aws_errkind_name(enum ht_aws_errkind k);
 
-/* --- credentials, region, endpoints ---------------------------------------- */
-
-struct ht_aws_creds {
-	char *access_key_id;
-	char *secret_access_key; /* secret */
-	char *session_token;     /* secret, or NULL */
-	const char *source;      /* static: "environment", "credentials file", "config file", "sts" */
-};
-void ht_aws_creds_init(struct ht_aws_creds *c);
-/* Wipes and frees the secrets. */
-void ht_aws_creds_release(struct ht_aws_creds *c);
-
-/*
- * The profile to use: the caller's (hypertest.json aws.profile, may be
- * NULL), else AWS_PROFILE, else "default". Borrowed from the argument, the
- * environment or a literal.
- */
-const char *ht_aws_profile_name(const char *caller_profile);
-
-/* The shared files: AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE, else
- * ~/.aws/config and ~/.aws/credentials. New strings. */
-char *ht_aws_config_path(void);
-char *ht_aws_credentials_path(void);
-
-/* The two shared files, parsed (missing files are empty). */
-struct ht_aws_files {
-	struct ht_ini config;
-	struct ht_ini credentials;
-	char *config_path, *credentials_path;
-};
-int ht_aws_files_load(struct ht_aws_files *f);
-void ht_aws_files_release(struct ht_aws_files *f);
-/* A setting of profile in the config file ("[profile NAME]", or
- * "[default]"), borrowed, or NULL. */
-const char *ht_aws_profile_get(const struct ht_aws_files *f, const char *profile, const char *key);
-
-/*
- * The standard chain: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+
- * AWS_SESSION_TOKEN) from the environment; else the profile's keys in the
- * credentials file ("[NAME]"); else in the config file. explicit_profile
- * says the profile was named (not the fallback "default"), so that a
- * missing profile is an error. Returns 0, or -1 with e filled (kind
- * CREDENTIALS or CONFIG) and nothing printed.
- */
-int ht_aws_creds_resolve(struct ht_aws_creds *c, const struct ht_aws_files *f, const char *profile,
-			 int explicit_profile, struct ht_aws_error *e);
-
-/*
- * The region: the caller's (hypertest.json aws.region), else AWS_REGION,
- * else AWS_DEFAULT_REGION, else the profile's "region". New string, or
- * NULL when none is set anywhere.
- */
-char *ht_aws_region_resolve(const char *caller_region, const struct ht_aws_files *f, const char *profile);
+/* --- endpoints ------------------------------------------------------------ */
 
 enum ht_aws_service { HT_AWS_S3, HT_AWS_LAMBDA, HT_AWS_ECR, HT_AWS_STS, HT_AWS_IAM, HT_AWS_NSERVICES };
 /* "s3", "lambda", "ecr", "sts", "iam": the SigV4 service name. */
@@ -168,7 +103,12 @@ struct ht_aws_opts {
 	long timeout_ms;               /* per attempt; 0: 60 s */
 };
 
-/* What ht_http_do() needs to sign: all borrowed. */
+/* The AWS options a configuration gives (aws.profile, aws.region, the
+ * endpoints, aws.insecure); o borrows from cfg. */
+void ht_aws_opts_from_config(struct ht_aws_opts *o, const struct ht_config *cfg);
+
+/* What ht_http_do() needs to sign: all borrowed. (lib/http.c reads it:
+ * see docs/aws-credentials.md, Signing.) */
 struct ht_aws_sig {
 	const char *region;
 	const char *service;
@@ -179,6 +119,7 @@ struct ht_aws_sig {
 
 struct ht_aws {
 	char *profile;
+	int explicit_profile;          /* named by the caller or AWS_PROFILE */
 	char *region;
 	char *endpoint[HT_AWS_NSERVICES];
 	int custom[HT_AWS_NSERVICES];
@@ -195,6 +136,16 @@ struct ht_aws {
 int ht_aws_init(struct ht_aws *a, const struct ht_aws_opts *o, struct ht_aws_error *e);
 void ht_aws_release(struct ht_aws *a);
 
+/*
+ * Resolves a's credentials again, from the environment and the shared
+ * files as ht_aws_init() did (for a profile the user's tooling refreshed
+ * on disk), after a call said they expired. Returns 1 when they changed
+ * (a->creds holds the new ones; pointers into the old ones are stale), 0
+ * when they are the same, -1 when they no longer resolve (e filled, the
+ * old ones kept). Prints nothing but debug lines.
+ */
+int ht_aws_creds_refresh(struct ht_aws *a, struct ht_aws_error *e);
+
 /* A signed call of one service. */
 struct ht_aws_call {
 	enum ht_aws_service service;
@@ -208,14 +159,26 @@ struct ht_aws_call {
 	const char *upload_path;      /* stream a file instead of body */
 	size_t max_response;          /* 0: 64 MiB */
 	int quiet;                    /* do not print the error */
+	int secret;                   /* the answer holds a secret: ht_aws_do_json wipes it */
 };
 
 /*
  * Performs a signed call: 0 for a 2xx response, -1 otherwise with e filled
  * and (unless c->quiet) printed as "SERVICE METHOD PATH: STATUS CODE:
- * MESSAGE". resp (initialised by the caller) holds the response.
+ * MESSAGE". resp (initialised by the caller) holds the response. When
+ * the answer says the credentials expired and ht_aws_creds_refresh()
+ * finds new ones, the call is made once more with them.
  */
 int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp *resp, struct ht_aws_error *e);
+
+/*
+ * ht_aws_do(), then the 2xx answer parsed as a JSON object into *out (a
+ * new reference; when out is not NULL). An answer that is not an object
+ * is a PROTOCOL error named after what ("lambda: GetFunction"), printed
+ * unless c->quiet.
+ */
+int ht_aws_do_json(struct ht_aws *a, const struct ht_aws_call *c, const char *what, json_t **out,
+		   struct ht_aws_error *e);
 
 /*
  * Prepares what ht_aws_do() would send for c, for callers that run many
@@ -236,56 +199,13 @@ char *ht_aws_query_string(const char *const *query);
 /* URI-encodes s (unreserved kept); keep_slash keeps '/' (S3 keys). New. */
 char *ht_aws_uri_encode(const char *s, int keep_slash);
 
-/* --- S3 ------------------------------------------------------------------- */
-
-int ht_s3_create_bucket(struct ht_aws *a, const char *bucket, struct ht_aws_error *e);
-/* Puts data (borrowed) under key. */
-int ht_s3_put(struct ht_aws *a, const char *bucket, const char *key, const void *data, size_t len,
-	      const char *content_type, struct ht_aws_error *e);
-/* Streams the file at path to key, with its SHA-256 as payload hash. */
-int ht_s3_put_file(struct ht_aws *a, const char *bucket, const char *key, const char *path,
-		   const char *content_type, struct ht_aws_error *e);
-/* Appends the object to out (whose max limits the size). */
-int ht_s3_get(struct ht_aws *a, const char *bucket, const char *key, struct ht_buf *out, struct ht_aws_error *e);
-
-struct ht_s3_object {
-	char *key;
-	long long size;
-	char *etag;
-};
-struct ht_s3_list {
-	struct ht_s3_object *v;
-	size_t n;
-};
-void ht_s3_list_release(struct ht_s3_list *l);
-/* Lists the keys under prefix (may be NULL), all pages, into l. */
-int ht_s3_list(struct ht_aws *a, const char *bucket, const char *prefix, struct ht_s3_list *l,
-	       struct ht_aws_error *e);
-
-/* --- Lambda, ECR, STS ----------------------------------------------------- */
-
-/* GetFunction: *out is a new reference to the response object. */
-int ht_lambda_get_function(struct ht_aws *a, const char *name, json_t **out, struct ht_aws_error *e);
-
-struct ht_ecr_auth {
-	char *username;      /* "AWS" */
-	char *password;      /* secret */
-	char *endpoint;      /* "https://ACCOUNT.dkr.ecr.REGION.amazonaws.com" */
-	int64_t expires_ms;  /* Unix time in ms, 0 when not given */
-};
-void ht_ecr_auth_release(struct ht_ecr_auth *x);
-/* GetAuthorizationToken, its token decoded into username and password. */
-int ht_ecr_get_authorization_token(struct ht_aws *a, struct ht_ecr_auth *out, struct ht_aws_error *e);
-
-/* GetSessionToken: temporary credentials into out (source "sts"). */
-int ht_sts_get_session_token(struct ht_aws *a, long duration_s, struct ht_aws_creds *out, struct ht_aws_error *e);
-
-/* AssumeRole: the role's temporary credentials into out (source "sts"). */
-int ht_sts_assume_role(struct ht_aws *a, const char *role_arn, const char *session_name, long duration_s,
-		       struct ht_aws_creds *out, struct ht_aws_error *e);
-
 /* The text of the first <tag>...</tag> in xml at or after *pos, entities
  * decoded, as a new string; *pos moves past it. NULL when there is none. */
 char *ht_xml_text(const char *xml, const char *tag, size_t *pos);
+
+/* The hash of an empty body, for x-amz-content-sha256 on GETs: moto 5
+ * checks a Lambda GET without it against a wrong payload, and AWS accepts
+ * it as a signed header on every service. */
+#define HT_AWS_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 #endif

@@ -12,14 +12,14 @@
 
 #include <jansson.h>
 
-#include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
-#include "providers/aws/settings.h"
-#include "providers/aws/ecr.h"
 #include "ht/exit.h"
 #include "ht/jsonl.h"
 #include "ht/util.h"
+#include "providers/aws/aws.h"
+#include "providers/aws/ecr.h"
+#include "providers/aws/settings.h"
 
 /* Reused until this long before the token expires. */
 #define MARGIN_MS (5 * 60 * 1000LL)
@@ -116,14 +116,6 @@ struct cached {
 static struct cached *mem_cache;
 static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 void ht_ecr_cache_clear(void)
 {
 	struct cached *c, *next;
@@ -134,7 +126,7 @@ void ht_ecr_cache_clear(void)
 		free(c->host);
 		free(c->key_id);
 		free(c->user);
-		wipe_free(c->password);
+		ht_aws_wipe_free(c->password);
 		free(c);
 	}
 	mem_cache = NULL;
@@ -253,6 +245,66 @@ static void disk_put(const char *dir, const char *host, const char *key_id, cons
 	}
 	json_decref(j);
 	free(path);
+}
+
+/* --- GetAuthorizationToken ------------------------------------------------- */
+
+void ht_ecr_auth_release(struct ht_ecr_auth *x)
+{
+	free(x->username);
+	ht_aws_wipe_free(x->password);
+	free(x->endpoint);
+	memset(x, 0, sizeof(*x));
+}
+
+int ht_ecr_get_authorization_token(struct ht_aws *a, struct ht_ecr_auth *out, struct ht_aws_error *e)
+{
+	static const char *const hdrs[] = {
+		"Content-Type: application/x-amz-json-1.1",
+		"X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
+		NULL
+	};
+	/* The token is a secret: the answer is wiped. */
+	struct ht_aws_call c = { .service = HT_AWS_ECR, .method = "POST", .path = "/", .headers = hdrs,
+				 .body = "{}", .body_len = 2, .secret = 1 };
+	json_t *j = NULL, *d;
+	const char *tok, *ep;
+	char *plain = NULL, *colon = NULL;
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ht_aws_do_json(a, &c, "ecr: GetAuthorizationToken", &j, e) < 0)
+		return -1;
+	d = json_array_get(json_object_get(j, "authorizationData"), 0);
+	tok = json_string_value(json_object_get(d, "authorizationToken"));
+	ep = json_string_value(json_object_get(d, "proxyEndpoint"));
+	if (tok)
+		plain = ht_base64_decode(tok, &len);
+	/* "user:password", and no NUL inside (no token has one). */
+	if (plain && strlen(plain) == len)
+		colon = strchr(plain, ':');
+	if (!colon) {
+		if (plain) {
+			explicit_bzero(plain, len);
+			free(plain);
+		}
+		if (tok)
+			explicit_bzero((char *)tok, strlen(tok));
+		json_decref(j);
+		ht_aws_error_set(e, HT_AWS_E_PROTOCOL, "ecr: GetAuthorizationToken: no 'user:password' token in the response");
+		return ht_error("%s", e->message);
+	}
+	*colon = '\0';
+	out->username = ht_xstrdup(plain);
+	out->password = ht_xstrdup(colon + 1);
+	out->endpoint = ep ? ht_xstrdup(ep) : NULL;
+	out->expires_ms = (int64_t)(json_number_value(json_object_get(d, "expiresAt")) * 1000);
+	explicit_bzero(plain, len);
+	free(plain);
+	/* Wipe the token inside the JSON tree before freeing it. */
+	explicit_bzero((char *)tok, strlen(tok));
+	json_decref(j);
+	return 0;
 }
 
 /* --- login --------------------------------------------------------------------- */

@@ -11,7 +11,20 @@
 #ifndef HT_ECR_H
 #define HT_ECR_H
 
+#include <stdint.h>
+
 #include "providers/aws/aws.h"
+
+/* ECR's GetAuthorizationToken, its token decoded. */
+struct ht_ecr_auth {
+	char *username;      /* "AWS" */
+	char *password;      /* secret */
+	char *endpoint;      /* "https://ACCOUNT.dkr.ecr.REGION.amazonaws.com" */
+	int64_t expires_ms;  /* Unix time in ms, 0 when not given */
+};
+void ht_ecr_auth_release(struct ht_ecr_auth *x);
+/* GetAuthorizationToken, its token decoded into username and password. */
+int ht_ecr_get_authorization_token(struct ht_aws *a, struct ht_ecr_auth *out, struct ht_aws_error *e);
 
 /*
  * 1 when host ("host[:port]") is an ECR registry:

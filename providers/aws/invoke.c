@@ -1,5 +1,5 @@
 /*
- * aws.c: the `aws` provider. Each invocation is one call of Lambda's
+ * invoke.c: the `aws` provider. Each invocation is one call of Lambda's
  * Invoke API (POST /2015-03-31/functions/NAME/invocations, RequestResponse,
  * log tail), run on libcurl's multi interface (ht_http_multi) over a few
  * reused connections. See docs/aws-provider.md.
@@ -16,11 +16,11 @@
  *
  * Per invocation the provider holds the payload, one request struct and
  * a few counters; the URL, the headers and the signing keys are shared.
- * Credentials are resolved once, at open.
+ * Credentials are resolved at open, and again when Lambda says they
+ * expired (creds_expired()).
  *
  * Single-threaded: the caller's thread runs every operation.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,18 +28,17 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "providers/aws/aws.h"
-#include "ht/bucket.h"
-#include "providers/aws/deploy.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/http.h"
 #include "ht/provider.h"
 #include "ht/util.h"
+#include "providers/aws/aws.h"
+#include "providers/aws/bucket.h"
+#include "providers/aws/lambda.h"
 #include "providers/aws/settings.h"
 
 /* Lambda's limit for a synchronous invocation's request payload. */
@@ -72,6 +71,7 @@ struct inv {
 	int transient;               /* 5xx and transport failures so far */
 	int sent;                    /* in the multi handle now */
 	int cancelled;               /* completed as CANCELLED; drop the answer */
+	int gen;                     /* the credentials it was last sent with */
 	int64_t not_before_ms;       /* backoff: do not send before */
 	int64_t sent_ms;             /* when the current attempt went out */
 	char last_error[160];        /* why the previous attempt failed */
@@ -105,6 +105,9 @@ struct ht_provider {
 	int64_t fn_timeout_ms;       /* the function's configured timeout */
 	int64_t client_timeout_ms;   /* what the client waits for an answer */
 	int warned_timeout;
+	int gen;                     /* credentials renewed this many times */
+	int gen_worked;              /* a call with the current ones got through */
+	char *creds_dead;            /* why no call can go out any more, or NULL */
 };
 
 /* snprintf into a message buffer, cut where it ends. */
@@ -284,6 +287,77 @@ static void resend_later(struct ht_provider *p, struct inv *v, int k)
 	queue_push(p, v);
 }
 
+/* --- expired credentials ------------------------------------------------------ */
+
+/* Points the shared signing keys at p->aws.creds. */
+static void sig_update(struct ht_provider *p)
+{
+	p->sig.access_key_id = p->aws.creds.access_key_id;
+	p->sig.secret_access_key = p->aws.creds.secret_access_key;
+	p->sig.session_token = p->aws.creds.session_token;
+}
+
+/* No call can go out any more (why: a message): what waits to be sent
+ * completes as CREDENTIALS now, later invocations at once. */
+static void creds_fail(struct ht_provider *p, const char *why)
+{
+	struct inv *v;
+
+	p->creds_dead = ht_xstrdup(why);
+	ht_error("%s", why);
+	while ((v = p->queue)) {
+		p->queue = v->next;
+		complete(p, v, HT_INVOKE_CREDENTIALS, why, NULL, 0, NULL);
+	}
+	p->queue_tail = NULL;
+}
+
+/*
+ * Lambda answered v that the credentials expired (e). A call sent with
+ * ones that were renewed since goes again with the new ones. Else, when
+ * the current ones did get through before, they are resolved again once
+ * (the environment, the shared files a user's tooling refreshes): new
+ * ones are used from now on, for v first. The same ones, none, or renewed
+ * ones that expired before any call got through with them end the run's
+ * calls with a credentials error, not with retries.
+ */
+static void creds_expired(struct ht_provider *p, struct inv *v, const struct ht_aws_error *e)
+{
+	struct ht_aws_error x;
+	char why[256];
+	int r;
+
+	if (!p->creds_dead && v->gen < p->gen) {
+		queue_push(p, v);
+		return;
+	}
+	if (!p->creds_dead && !p->gen_worked) {
+		setmsg(why, sizeof(why), "lambda: the credentials expired (%s), and the renewed ones from the %s "
+		       "are expired too: renew them and run again", e->code, p->aws.creds.source);
+		creds_fail(p, why);
+	} else if (!p->creds_dead) {
+		r = ht_aws_creds_refresh(&p->aws, &x);
+		if (r == 1) {
+			sig_update(p);
+			p->gen++;
+			p->gen_worked = 0;
+			ht_warning("lambda: the credentials expired (%s); going on with the new ones from the %s",
+				   e->code, p->aws.creds.source);
+			queue_push(p, v);
+			return;
+		}
+		if (r == 0)
+			setmsg(why, sizeof(why), "lambda: the credentials expired (%s), and the %s still has the "
+			       "same ones: renew them (aws sso login, or your tool's refresh) and run again", e->code,
+			       p->aws.creds.source);
+		else
+			setmsg(why, sizeof(why), "lambda: the credentials expired (%s), and they no longer resolve: %s",
+			       e->code, x.message);
+		creds_fail(p, why);
+	}
+	complete(p, v, HT_INVOKE_CREDENTIALS, p->creds_dead, NULL, 0, NULL);
+}
+
 /* Takes one answer (or transport failure) of the multi handle. */
 static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *resp, int rc)
 {
@@ -321,6 +395,8 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 		size_t blen = resp->body.len;
 		char *body = ht_buf_detach(&resp->body);
 
+		if (v->gen == p->gen)
+			p->gen_worked = 1;
 		free(lr);
 		if (!body) {
 			body = ht_xstrdup("");
@@ -337,6 +413,12 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 		return;
 	}
 	ht_aws_error_from_response(&e, resp);
+	if (ht_aws_error_expired(&e)) {
+		creds_expired(p, v, &e);
+		return;
+	}
+	if (v->gen == p->gen && e.kind != HT_AWS_E_CREDENTIALS)
+		p->gen_worked = 1;
 	if (e.kind == HT_AWS_E_THROTTLED || resp->status == 429) {
 		char why[160];
 
@@ -406,6 +488,7 @@ static int64_t send_ready(struct ht_provider *p)
 			p->queue_tail = prev;
 		v->next = NULL;
 		v->sent_ms = now;
+		v->gen = p->gen;
 		if (ht_http_multi_add(p->m, &v->req, v) < 0) {
 			complete(p, v, HT_INVOKE_INFRA, "lambda: cannot queue the request", NULL, 0, NULL);
 			continue;
@@ -446,8 +529,11 @@ static int aws_invoke(struct ht_provider *p, const char *payload, size_t len, in
 	v->req.max_response = MAX_RESPONSE;
 	v->req.insecure = p->aws.insecure && p->aws.custom[HT_AWS_LAMBDA];
 	v->req.aws = &p->sig;
-	queue_push(p, v);
 	p->ninv++;
+	if (p->creds_dead)
+		complete(p, v, HT_INVOKE_CREDENTIALS, p->creds_dead, NULL, 0, NULL);
+	else
+		queue_push(p, v);
 	return 0;
 }
 
@@ -555,19 +641,10 @@ static void aws_close(struct ht_provider *p)
 		ht_warning("Lambda throttled %ld invocation%s; concurrency went down to %ld (of %ld): raise the "
 			   "function's concurrency limit or lower concurrency", p->throttled,
 			   p->throttled == 1 ? "" : "s", p->min_window, p->max_conc);
-	/* The multi handle holds the requests on the wire: free it first. */
-	if (p->m) {
-		struct ht_http_resp resp;
-		void *u;
-		int rc;
-
-		while ((u = ht_http_multi_next(p->m, &resp, &rc))) {
-			inv_free(u);
-			ht_http_resp_release(&resp);
-		}
-	}
-	/* The multi handle borrows the requests on the wire: free it before
-	 * them. */
+	/* The wire list owns every invocation the multi handle has, running
+	 * or finished but not yet taken (answer() takes it off the list):
+	 * free the handle, which borrows their requests and frees its own
+	 * answers, then each of them once. */
 	ht_http_multi_free(p->m);
 	while ((v = p->wire)) {
 		p->wire = v->wnext;
@@ -579,6 +656,7 @@ static void aws_close(struct ht_provider *p)
 	}
 	free_done(p);
 	ht_aws_release(&p->aws);
+	free(p->creds_dead);
 	free(p->function);
 	free(p->url);
 	free(p);
@@ -592,24 +670,11 @@ static void aws_close(struct ht_provider *p)
  */
 static int get_configuration(struct ht_provider *p, int *code)
 {
-	/* An explicit hash of the empty body: moto checks a GET without
-	 * query and body against a payload made of its headers, and AWS
-	 * accepts the header on every service. */
-	static const char *const hdrs[] = {
-		"x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", NULL
-	};
-	char *enc = ht_aws_uri_encode(p->function, 0);
-	char *path = ht_xasprintf("/2015-03-31/functions/%s/configuration", enc);
-	struct ht_aws_call c = { .service = HT_AWS_LAMBDA, .method = "GET", .path = path, .headers = hdrs,
-				 .max_response = 1024 * 1024, .quiet = 1 };
-	struct ht_http_resp resp;
 	struct ht_aws_error e;
 	json_t *j = NULL;
-	int rc;
+	const char *state;
 
-	ht_http_resp_init(&resp);
-	rc = ht_aws_do(&p->aws, &c, &resp, &e);
-	if (rc < 0) {
+	if (ht_lambda_get_configuration(&p->aws, p->function, 1, &j, &e) < 0) {
 		*code = ht_aws_error_exit(&e);
 		if (e.kind == HT_AWS_E_NOT_FOUND)
 			ht_error("the function '%s' does not exist in region %s (%s): check aws.function and "
@@ -618,32 +683,17 @@ static int get_configuration(struct ht_provider *p, int *code)
 			ht_error("cannot reach Lambda at %s: %s", p->aws.endpoint[HT_AWS_LAMBDA], e.message);
 		else
 			ht_error("%s", e.message);
-		goto out;
-	}
-	j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-	if (!json_is_object(j)) {
-		*code = HT_EXIT_PROTOCOL;
-		rc = ht_error("lambda: GetFunctionConfiguration of '%s': the answer is not a JSON object",
-			      p->function);
-		goto out;
+		return -1;
 	}
 	if (json_is_integer(json_object_get(j, "Timeout")) && json_integer_value(json_object_get(j, "Timeout")) > 0)
 		p->fn_timeout_ms = json_integer_value(json_object_get(j, "Timeout")) * 1000;
 	else
 		p->fn_timeout_ms = 3000; /* Lambda's default */
-	{
-		const char *state = json_string_value(json_object_get(j, "State"));
-
-		if (state && strcmp(state, "Active"))
-			ht_warning("the function '%s' is %s, not Active: invocations may fail or wait",
-				   p->function, state);
-	}
-out:
+	state = json_string_value(json_object_get(j, "State"));
+	if (state && strcmp(state, "Active"))
+		ht_warning("the function '%s' is %s, not Active: invocations may fail or wait", p->function, state);
 	json_decref(j);
-	ht_http_resp_release(&resp);
-	free(path);
-	free(enc);
-	return rc;
+	return 0;
 }
 
 static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const struct ht_provider_opts *opts,
@@ -696,9 +746,9 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 	p->headers[3] = NULL;
 	p->sig.region = p->aws.region;
 	p->sig.service = "lambda";
-	p->sig.access_key_id = p->aws.creds.access_key_id;
-	p->sig.secret_access_key = p->aws.creds.secret_access_key;
-	p->sig.session_token = p->aws.creds.session_token;
+	sig_update(p);
+	/* GetFunctionConfiguration got through with them. */
+	p->gen_worked = 1;
 	p->m = ht_http_multi_new((int)p->max_conc);
 	if (!p->m) {
 		ht_error("cannot start libcurl's multi interface");
@@ -715,30 +765,11 @@ fail:
 	return -1;
 }
 
-/* aws.bucket as an s3:// bucket, with the configured endpoints, profile
- * and aws.insecure. */
-static int aws_bucket(const struct ht_config *cfg, struct ht_bucket *b)
-{
-	const char *name = ht_aws_settings(cfg)->bucket;
-	struct ht_aws_opts o;
-	char *url;
-	int rc;
-
-	memset(b, 0, sizeof(*b));
-	if (!name || !*name)
-		return ht_error("aws.bucket is not set");
-	ht_aws_opts_from_config(&o, cfg);
-	url = ht_xasprintf("s3://%s", name);
-	rc = ht_bucket_open_aws(b, url, &o);
-	free(url);
-	return rc;
-}
-
 const struct ht_provider_ops ht_provider_aws = {
 	.name = "aws",
 	.schema = &ht_aws_schema,
 	.checks = ht_aws_checks,
-	.bucket = aws_bucket,
+	.bucket = ht_aws_bucket,
 	.max_payload = MAX_PAYLOAD,
 	.open = aws_open,
 	.invoke = aws_invoke,

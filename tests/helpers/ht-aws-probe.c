@@ -1,7 +1,7 @@
 /*
  * ht-aws-probe: a test-only CLI over libht's HTTP client and AWS calls, for
  * the shell tests (tests/t02*.sh). The logic lives in lib/http.c and
- * lib/aws.c; this is only argument parsing and printing.
+ * providers/aws/; this is only argument parsing and printing.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "providers/aws/aws.h"
+#include "providers/aws/ecr.h"
+#include "providers/aws/lambda.h"
+#include "providers/aws/s3.h"
+#include "providers/aws/sts.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
 #include "ht/http.h"
@@ -169,7 +173,7 @@ static int aws_command(int argc, char **argv)
 	} else if (strcmp(cmd, "lambda-get-function") == 0 && argc == 1) {
 		json_t *j;
 
-		rc = ht_lambda_get_function(&a, argv[0], &j, &e);
+		rc = ht_lambda_get_function(&a, argv[0], 0, &j, &e);
 		if (rc == 0) {
 			json_dumpf(j, stdout, JSON_COMPACT);
 			putchar('\n');

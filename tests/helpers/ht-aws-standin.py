@@ -6,7 +6,8 @@ usage: ht-aws-standin.py PORT UPSTREAM_URL LOG
 
 Every request is forwarded unchanged (headers included, so moto checks the
 signature the client made) and logged to LOG as one line:
-"METHOD PATH TARGET STATUS", TARGET being the X-Amz-Target operation or "-".
+"METHOD PATH TARGET STATUS TOKEN", TARGET being the X-Amz-Target operation
+or "-", TOKEN the session token it carried or "-" (test tokens only).
 
 What moto cannot do is played here, as told through /_standin/ paths
 (unsigned POSTs with a JSON body):
@@ -20,10 +21,23 @@ What moto cannot do is played here, as told through /_standin/ paths
   /_standin/expired {"on": true}: every signed request with a session token
                      is answered ExpiredTokenException (moto does not expire
                      tokens).
+  /_standin/tokens  {"expired": [TOKEN, ...], "after": N,
+                     "rotate": {"file": PATH, "with": NEW}}: requests
+                     carrying one of these session tokens pass (after the
+                     first N of them) no more: they are answered 403
+                     ExpiredTokenException. With rotate, the first such
+                     answer first plays the user's tooling: the
+                     credentials file PATH gets the content of NEW
+                     (renamed into place), once. {} stops it.
+  /_standin/answer  {"status": 503, "code": "ServiceUnavailableException",
+                     "message": "..."}: every other request is answered so
+                     (JSON __type and x-amzn-ErrorType), without asking
+                     upstream; {} stops it. For ht-doctor's hints.
 Listens on 127.0.0.1 only.
 """
 import http.client
 import json
+import os
 import sys
 import threading
 import urllib.parse
@@ -32,7 +46,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PORT, UPSTREAM, LOG = int(sys.argv[1]), urllib.parse.urlsplit(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
 state = {"lambda": None, "armed": False, "seq": 0,
-         "account": None, "expired": False}
+         "account": None, "expired": False, "answer": None,
+         "tokens": None, "token_seen": 0}
 
 
 def log(line):
@@ -57,6 +72,25 @@ class H(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def expired_token(self, token):
+        """Whether token counts as expired now (see /_standin/tokens); the
+        first expired answer rotates the credentials file when told to."""
+        with lock:
+            t = state["tokens"]
+            if not t or token not in t["expired"]:
+                return False
+            state["token_seen"] += 1
+            if state["token_seen"] <= t.get("after", 0):
+                return False
+            rot = t.pop("rotate", None)
+        if rot:
+            with open(rot["with"]) as f:
+                text = f.read()
+            with open(rot["file"] + ".tmp", "w") as f:
+                f.write(text)
+            os.rename(rot["file"] + ".tmp", rot["file"])
+        return True
+
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
@@ -73,14 +107,30 @@ class H(BaseHTTPRequestHandler):
                     state["account"] = arg
                 elif path == "/_standin/expired":
                     state["expired"] = bool(arg.get("on"))
+                elif path == "/_standin/tokens":
+                    state["tokens"] = arg if arg.get("expired") else None
+                    state["token_seen"] = 0
+                elif path == "/_standin/answer":
+                    state["answer"] = arg if arg.get("status") else None
             return self.reply(200, {"ok": True})
+        ans = state["answer"]
+        if ans:
+            log(f"{self.command} {path} {target} {ans['status']}")
+            return self.reply(ans["status"], {"__type": ans.get("code", ""), "message": ans.get("message", "")},
+                              extra={"x-amzn-ErrorType": ans.get("code", "")} if ans.get("code") else None)
+        token = self.headers.get("X-Amz-Security-Token") or "-"
+        if self.expired_token(token):
+            log(f"{self.command} {path} {target} 403 {token}")
+            return self.reply(403, {"__type": "ExpiredTokenException",
+                                    "message": "The security token included in the request is expired"},
+                              extra={"x-amzn-ErrorType": "ExpiredTokenException"})
         if state["expired"] and self.headers.get("X-Amz-Security-Token"):
-            log(f"{self.command} {path} {target} 403")
+            log(f"{self.command} {path} {target} 403 {token}")
             return self.reply(403, {"__type": "ExpiredTokenException",
                                     "message": "The security token included in the request is expired"},
                               extra={"x-amzn-ErrorType": "ExpiredTokenException"})
         if self.command == "GET" and path.startswith("/2016-08-19/account-settings") and state["account"]:
-            log(f"{self.command} {path} {target} 200")
+            log(f"{self.command} {path} {target} 200 {token}")
             acc = state["account"]
             return self.reply(200, {"AccountLimit": {"ConcurrentExecutions": acc.get("ConcurrentExecutions", 1000),
                                                      "UnreservedConcurrentExecutions":
@@ -118,7 +168,7 @@ class H(BaseHTTPRequestHandler):
                 conf["LastUpdateStatusReason"] = state["lambda"].get("reason", "")
                 conf["LastUpdateStatusReasonCode"] = state["lambda"].get("reason_code", "")
             data = json.dumps(j).encode()
-        log(f"{self.command} {path} {target} {status}")
+        log(f"{self.command} {path} {target} {status} {token}")
         self.send_response(status)
         for k, v in rheaders:
             self.send_header(k, v)

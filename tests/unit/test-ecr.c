@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "providers/aws/deploy.h"
+#include "providers/aws/lambda.h"
 #include "ht/bucket.h"
 #include "providers/aws/ecr.h"
 #include "tap.h"

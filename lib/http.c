@@ -18,7 +18,6 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
-#include "providers/aws/aws.h"
 #include "ht/diag.h"
 #include "ht/http.h"
 #include "lib/http-int.h"
@@ -392,8 +391,8 @@ int ht_http_xfer_setup(struct ht_http_xfer *x)
 			x->hdrs = curl_slist_append(x->hdrs, line);
 		}
 	}
-	if (req->aws) {
-		const struct ht_aws_sig *sig = req->aws;
+	if (req->sigv4) {
+		const struct ht_http_sigv4 *sig = req->sigv4;
 		char prov[128];
 
 		snprintf(prov, sizeof(prov), "aws:amz:%s:%s", sig->region, sig->service);
@@ -411,7 +410,7 @@ int ht_http_xfer_setup(struct ht_http_xfer *x)
 		 * needs it for any service, as libcurl only hashes POSTFIELDS.
 		 * libcurl signs the value given here as the payload hash. */
 		if (!has_header(req->headers, "x-amz-content-sha256") &&
-		    (strcmp(sig->service, "s3") == 0 || req->upload_path)) {
+		    (sig->payload_hash || req->upload_path)) {
 			char hex[HT_SHA256_HEX_LEN + 1];
 			char line[96];
 
@@ -430,7 +429,7 @@ int ht_http_xfer_setup(struct ht_http_xfer *x)
 	 * libcurl 7.88 signs the empty header it then does not send, and the
 	 * signature no longer matches; a signed upload may wait up to a
 	 * second for the 100 (CURLOPT_EXPECT_100_TIMEOUT_MS). */
-	if (!req->aws)
+	if (!req->sigv4)
 		x->hdrs = curl_slist_append(x->hdrs, "Expect:");
 	else
 		curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 200L);

@@ -4,11 +4,14 @@
 # that speak ECR or Lambda include providers/aws/ themselves.
 . "$HT_SRC/tests/lib.sh"
 
-test_expect_success 'lib/ and include/ht/ include no providers/aws/ header' '
-	(cd "$HT_SRC" && grep -l "#include \"providers/aws/" lib/*.c include/ht/*.h) >found;
-	# lib/http.c takes struct ht_aws_sig until its SigV4 option is generic.
-	grep -v "^lib/http.c\$" found >left;
-	{ test ! -s left || { cat left >&2; false; }; }
+test_expect_success 'lib/ and include/ht/ include nothing of a provider or a runner plugin' '
+	(cd "$HT_SRC" && grep -n "#include \"\(providers\|runners\)/" lib/*.c lib/*.h include/ht/*.h) >found;
+	{ test ! -s found || { cat found >&2; false; }; }
+'
+
+test_expect_success 'lib/ names no provider in code: no aws.* or local.* key, no Lambda, no bwrap' '
+	(cd "$HT_SRC" && grep -n "\"\(aws\|local\)\.[a-z_]*\"\|bwrap\|ht_aws_\|ht_local_\|ht_lambda_" lib/*.c lib/*.h include/ht/*.h) >found;
+	{ test ! -s found || { cat found >&2; false; }; }
 '
 
 test_expect_success 'lib/registry.c in particular: ECR credentials come from the tools' '

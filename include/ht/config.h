@@ -83,7 +83,7 @@ struct ht_config_key {
 	const char *dflt;        /* default, written as an HT_* value would be; NULL: none */
 	const char *dflt_doc;    /* the default as the docs say it, when it is computed */
 	long min, max;           /* HT_CT_INT */
-	const char *choices;     /* HT_CT_ENUM: "auto|bwrap|none"; NULL for "provider"
+	const char *choices;     /* HT_CT_ENUM: "exit|tap|junit"; NULL for "provider"
 	                            and "runner.name": the names of the plugins */
 	int nonempty;            /* strings: "" is refused */
 	size_t off;              /* where the value lives: in struct ht_config for

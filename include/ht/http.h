@@ -21,7 +21,19 @@
 
 #include "util.h"
 
-struct ht_aws_sig; /* aws.h */
+/* A request signed with SigV4 by libcurl (CURLOPT_AWS_SIGV4, provider
+ * "aws:amz"): the scope and the keys, all borrowed. A session token goes
+ * in x-amz-security-token; with payload_hash (S3 wants it) the body's
+ * SHA-256 is signed as x-amz-content-sha256 on every request, as it is
+ * for any streamed body. */
+struct ht_http_sigv4 {
+	const char *region;
+	const char *service;
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *session_token; /* or NULL */
+	int payload_hash;
+};
 
 /* Exponential backoff with full jitter: attempt k waits a random time in
  * [0, min(cap_ms, base_ms * 2^k)]; Retry-After, when given, is honoured. */
@@ -62,7 +74,7 @@ struct ht_http_req {
 	long timeout_ms;               /* 0: 60 s; -1: none (long polls) */
 	size_t max_response;           /* 0: 64 MiB */
 	int insecure;                  /* do not verify TLS peer (one endpoint) */
-	const struct ht_aws_sig *aws;  /* sign with SigV4, or NULL */
+	const struct ht_http_sigv4 *sigv4; /* sign with SigV4, or NULL */
 	const struct ht_http_retry *retry; /* NULL: one attempt */
 	/* Streams this file as the body (PUT unless method says otherwise)
 	 * instead of body; it is opened again for each attempt. */

@@ -5,7 +5,7 @@
  * A plugin lists the tests of a project (ht-plan), builds the `run` object
  * of one ht.test/1 record (ht-plan), and, inside the function, runs exactly
  * that test and judges its outcome (ht-runner). The generic `command`
- * plugin (providers/runner-command.c, docs/runner-command.md) lists by glob
+ * plugin (runners/command.c, docs/runner-command.md) lists by glob
  * or by a listing command, runs a command template, and reads the outcome
  * from the exit code, TAP on stdout or a JUnit XML file.
  *

@@ -509,7 +509,7 @@ int ht_aws_creds_refresh(struct ht_aws *a, struct ht_aws_error *e)
 
 /* Fills req and sig for c (see ht_aws_call_prepare()); the URL is url. */
 static void fill_request(struct ht_aws *a, const struct ht_aws_call *c, const char *url, struct ht_http_req *req,
-			 struct ht_aws_sig *sig)
+			 struct ht_http_sigv4 *sig)
 {
 	memset(req, 0, sizeof(*req));
 	sig->region = c->service == HT_AWS_IAM && !a->custom[HT_AWS_IAM] ? "us-east-1" : a->region;
@@ -517,6 +517,7 @@ static void fill_request(struct ht_aws *a, const struct ht_aws_call *c, const ch
 	sig->access_key_id = a->creds.access_key_id;
 	sig->secret_access_key = a->creds.secret_access_key;
 	sig->session_token = a->creds.session_token;
+	sig->payload_hash = c->service == HT_AWS_S3;
 	req->method = c->method;
 	req->url = url;
 	req->headers = c->headers;
@@ -527,11 +528,11 @@ static void fill_request(struct ht_aws *a, const struct ht_aws_call *c, const ch
 	req->retry = &a->retry;
 	req->timeout_ms = a->timeout_ms;
 	req->max_response = c->max_response;
-	req->aws = sig;
+	req->sigv4 = sig;
 }
 
 char *ht_aws_call_prepare(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_req *req,
-			  struct ht_aws_sig *sig)
+			  struct ht_http_sigv4 *sig)
 {
 	char *shown = NULL;
 	char *url = call_url(a, c, &shown);
@@ -544,7 +545,7 @@ char *ht_aws_call_prepare(struct ht_aws *a, const struct ht_aws_call *c, struct 
 int ht_aws_do(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_resp *resp, struct ht_aws_error *e)
 {
 	struct ht_http_req req;
-	struct ht_aws_sig sig;
+	struct ht_http_sigv4 sig;
 	char *shown = NULL;
 	char *url = call_url(a, c, &shown);
 	const char *svc = ht_aws_service_name(c->service);

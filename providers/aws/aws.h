@@ -107,15 +107,6 @@ struct ht_aws_opts {
  * endpoints, aws.insecure); o borrows from cfg. */
 void ht_aws_opts_from_config(struct ht_aws_opts *o, const struct ht_config *cfg);
 
-/* What ht_http_do() needs to sign: all borrowed. (lib/http.c reads it:
- * see docs/aws-credentials.md, Signing.) */
-struct ht_aws_sig {
-	const char *region;
-	const char *service;
-	const char *access_key_id;
-	const char *secret_access_key;
-	const char *session_token; /* or NULL */
-};
 
 struct ht_aws {
 	char *profile;
@@ -187,7 +178,7 @@ int ht_aws_do_json(struct ht_aws *a, const struct ht_aws_call *c, const char *wh
  * the request is done). req and sig borrow from a and c.
  */
 char *ht_aws_call_prepare(struct ht_aws *a, const struct ht_aws_call *c, struct ht_http_req *req,
-			  struct ht_aws_sig *sig);
+			  struct ht_http_sigv4 *sig);
 
 /*
  * The canonical query string SigV4 wants, for the URL itself (libcurl

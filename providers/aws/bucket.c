@@ -137,7 +137,7 @@ static int s3_get(struct ht_bucket *b, const char *key, size_t max, char **out, 
 struct s3_put_job {
 	struct ht_bucket_item *item;
 	struct ht_http_req req;
-	struct ht_aws_sig sig;
+	struct ht_http_sigv4 sig;
 	char *url, *key_path, *ctype;
 	const char *hdrs[2];
 };

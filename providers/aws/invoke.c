@@ -84,7 +84,7 @@ struct done {
 
 struct ht_provider {
 	struct ht_aws aws;
-	struct ht_aws_sig sig;
+	struct ht_http_sigv4 sig;
 	char *function;
 	char *url;
 	const char *headers[5];
@@ -528,7 +528,7 @@ static int aws_invoke(struct ht_provider *p, const char *payload, size_t len, in
 	v->req.timeout_ms = p->client_timeout_ms;
 	v->req.max_response = MAX_RESPONSE;
 	v->req.insecure = p->aws.insecure && p->aws.custom[HT_AWS_LAMBDA];
-	v->req.aws = &p->sig;
+	v->req.sigv4 = &p->sig;
 	p->ninv++;
 	if (p->creds_dead)
 		complete(p, v, HT_INVOKE_CREDENTIALS, p->creds_dead, NULL, 0, NULL);

@@ -38,24 +38,24 @@ static int open_pidfd(pid_t pid)
 }
 
 /*
- * Kills every process of session sid (a sandbox without bwrap leaves its
- * tests in the runner's session even after the runner died). The caller
- * has not reaped the session's leader yet, so sid is still its.
+ * One pass over /proc: SIGKILL to every process of session sid. Returns
+ * how many it found alive (zombies, which are dead, do not count).
  */
-static void kill_session(pid_t sid)
+static int kill_session_pass(pid_t sid)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
+	int found = 0;
 
-	kill(-sid, SIGKILL);
 	if (!d)
-		return;
+		return 0;
 	while ((e = readdir(d))) {
 		char path[64], buf[512], *rp;
 		int fd;
 		ssize_t n;
 		long pid = strtol(e->d_name, &rp, 10);
 		long f_sid;
+		char state;
 
 		if (*rp || pid <= 1)
 			continue;
@@ -70,12 +70,32 @@ static void kill_session(pid_t sid)
 		buf[n] = 0;
 		/* pid (comm) state ppid pgrp session ... ; comm may hold spaces. */
 		rp = strrchr(buf, ')');
-		if (!rp || sscanf(rp + 1, " %*c %*d %*d %ld", &f_sid) != 1)
+		if (!rp || sscanf(rp + 1, " %c %*d %*d %ld", &state, &f_sid) != 2)
 			continue;
-		if (f_sid == sid)
-			kill((pid_t)pid, SIGKILL);
+		if (f_sid != sid || state == 'Z' || state == 'X')
+			continue;
+		kill((pid_t)pid, SIGKILL);
+		found++;
 	}
 	closedir(d);
+	return found;
+}
+
+/*
+ * Kills every process of session sid (a sandbox without bwrap leaves its
+ * tests in the runner's session even after the runner died). The caller
+ * has not reaped the session's leader yet, so sid is still its. A process
+ * may fork while a pass reads /proc, and its child may be missed: passes
+ * repeat until one finds nothing alive (bounded, for a fork bomb; the
+ * killed processes cannot fork again, so this ends quickly).
+ */
+static void kill_session(pid_t sid)
+{
+	int i;
+
+	kill(-sid, SIGKILL);
+	for (i = 0; i < 50 && kill_session_pass(sid) > 0; i++)
+		;
 }
 
 /*

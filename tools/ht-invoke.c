@@ -57,6 +57,8 @@ struct test {
 	int retry_next;        /* next in the retry queue, -1 at the end */
 	json_t *attempts;      /* while it runs */
 	int64_t first_dispatch_ms;
+	int slot;              /* the concurrency lane of the attempt running, or -1 */
+	int64_t started_ms;    /* when the attempt was handed to the provider */
 };
 
 struct run {
@@ -84,6 +86,14 @@ struct run {
 	char *sum_path;          /* where it is being written */
 	char *run_id;            /* of the first test */
 	int sum_n;               /* records in it */
+	/* The run's timeline: a lane per concurrency slot (slot_busy), and
+	 * the sum of the tests' own times. */
+	unsigned char *slot_busy;
+	int64_t test_ms;
+	char *bucket_where;      /* "<bucket>/<run_id>/": the artifacts, for people */
+	int stream_failures;     /* stderr is no terminal: a line per failure as it comes */
+	const char *output;      /* -o FILE, or NULL for stdout */
+	int sum_stored;          /* the run summary is in the bucket */
 };
 
 /* --- reading the plan ---------------------------------------------------------- */
@@ -155,6 +165,7 @@ static int read_plan(struct run *r, FILE *fp, const char *name, long default_tim
 			(long)json_integer_value(json_object_get(rec, "expected_ms")) : -1;
 		t->timeout_s = (long)to;
 		t->retry_next = -1;
+		t->slot = -1;
 		json_decref(rec);
 	}
 	ht_jsonl_reader_release(&rd);
@@ -297,10 +308,21 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 		ht_json_set_int(rec, "invoke_ms", c->finished_ms - c->dispatched_ms);
 	}
 	if ((!ok || !strcmp(status, "flaky")) && strcmp(status, "interrupted")) {
-		if (r->nproblems < 30)
-			ht_buf_addf(&r->problems, "  %-11s %s: %s\n", status, ht_json_str(rec, "name",
-				    ht_json_str(rec, "test_id", "?")), ht_json_str(rec, "message", ""));
+		const char *name = ht_json_str(rec, "name", ht_json_str(rec, "test_id", "?"));
+		const char *tid = ht_json_str(rec, "test_id", NULL);
+		char *out = r->bucket_where && tid ? ht_xasprintf("%s%s/", r->bucket_where, tid) : NULL;
+
+		if (r->nproblems < 30) {
+			ht_buf_addf(&r->problems, "  %-11s %s: %s\n", status, name, ht_json_str(rec, "message", ""));
+			if (out)
+				ht_buf_addf(&r->problems, "  %-11s output: %s\n", "", out);
+		}
 		r->nproblems++;
+		/* In a CI log, a long run shows its failures as they come. */
+		if (r->stream_failures && ht_verbosity >= 0)
+			fprintf(stderr, "%s: %s: %s%s%s%s\n", status, name, ht_json_str(rec, "message", ""),
+				out ? " (output: " : "", out ? out : "", out ? ")" : "");
+		free(out);
 	}
 	progress_clear(r);
 	if (ht_record_write(r->out, rec, 1) < 0 && !r->write_failed) {
@@ -327,9 +349,27 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 	progress_draw(r, 1);
 }
 
-static void add_attempt(struct test *t, const char *status, int64_t duration_ms, const char *msg, int infra)
+/* Wall-clock milliseconds of a time on ht_now_ms()'s clock. */
+static int64_t wall_of(const struct run *r, int64_t mono_ms)
+{
+	return r->start_wall_ms + (mono_ms - r->start_ms);
+}
+
+/*
+ * Records one attempt of t: its outcome, and where it sits on the run's
+ * timeline: its slot, when it was dispatched and answered (c, may be
+ * NULL), when the test itself started and ended and on which worker
+ * (from the runner's result res, may be NULL). Times are wall-clock
+ * milliseconds (docs/records.md).
+ */
+static void add_attempt(struct run *r, struct test *t, const char *status, int64_t duration_ms, const char *msg,
+			int infra, const struct ht_completion *c, json_t *res)
 {
 	json_t *a = json_object();
+	int64_t dispatch = c && c->dispatched_ms ? c->dispatched_ms : t->started_ms;
+	long long start = res ? ht_json_int(res, "start_ms", 0) : 0;
+	static const char *const copied[] = { "worker", "request_id", "cold", NULL };
+	int k;
 
 	ht_json_set_int(a, "attempt", t->attempt);
 	ht_json_set_str(a, "status", status);
@@ -337,9 +377,64 @@ static void add_attempt(struct test *t, const char *status, int64_t duration_ms,
 	ht_json_set_str(a, "message", msg ? msg : "");
 	if (infra)
 		json_object_set_new(a, "infra", json_true());
+	if (t->slot >= 0)
+		ht_json_set_int(a, "slot", t->slot);
+	if (dispatch)
+		ht_json_set_int(a, "dispatch_ms", wall_of(r, dispatch));
+	if (start > 0) {
+		ht_json_set_int(a, "start_ms", start);
+		ht_json_set_int(a, "end_ms", start + duration_ms);
+	}
+	if (c && c->finished_ms)
+		ht_json_set_int(a, "answer_ms", wall_of(r, c->finished_ms));
+	for (k = 0; res && copied[k]; k++) {
+		json_t *v = json_object_get(res, copied[k]);
+
+		if (v)
+			json_object_set(a, copied[k], v);
+	}
 	if (!t->attempts)
 		t->attempts = json_array();
 	json_array_append_new(t->attempts, a);
+	r->test_ms += duration_ms > 0 ? duration_ms : 0;
+}
+
+/* Says on the last attempt of t why another one follows. */
+static void set_retry_reason(struct test *t, const char *fmt, ...) HT_PRINTF(2, 3);
+static void set_retry_reason(struct test *t, const char *fmt, ...)
+{
+	json_t *last = t->attempts ? json_array_get(t->attempts, json_array_size(t->attempts) - 1) : NULL;
+	char buf[400];
+	va_list ap;
+
+	if (!last)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ht_utf8_clean(buf, strlen(buf), 0);
+	ht_json_set_str(last, "retry_reason", buf);
+}
+
+/* Takes the lowest free slot for t, or gives its slot back (slot < 0). */
+static void slot_take(struct run *r, struct test *t)
+{
+	long k;
+
+	t->slot = -1;
+	for (k = 0; r->slot_busy && k < r->concurrency; k++) {
+		if (!r->slot_busy[k]) {
+			r->slot_busy[k] = 1;
+			t->slot = (int)k;
+			return;
+		}
+	}
+}
+
+static void slot_give(struct run *r, struct test *t)
+{
+	if (t->slot >= 0 && r->slot_busy && t->slot < r->concurrency)
+		r->slot_busy[t->slot] = 0;
 }
 
 static void retry_push(struct run *r, int i)
@@ -367,6 +462,8 @@ static int start(struct run *r, int i)
 		return -1;
 	}
 	t->attempt++;
+	t->started_ms = ht_now_ms();
+	slot_take(r, t);
 	ht_json_set_int(rec, "attempt", t->attempt);
 	payload = ht_json_xdumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (r->ops->max_payload && strlen(payload) > r->ops->max_payload) {
@@ -376,7 +473,8 @@ static int start(struct run *r, int i)
 		snprintf(msg, sizeof(msg), "the event is %zu bytes, over the %s provider's limit of %zu bytes; "
 			 "it was not sent", strlen(payload), r->ops->name, r->ops->max_payload);
 		ht_error("%s: %s", ht_json_str(rec, "name", "?"), msg);
-		add_attempt(t, "error", 0, msg, 0);
+		add_attempt(r, t, "error", 0, msg, 0, NULL, NULL);
+		slot_give(r, t);
 		emit(r, i, make_result(rec, "error", "payload_too_large", msg), NULL);
 		free(payload);
 		json_decref(rec);
@@ -385,7 +483,8 @@ static int start(struct run *r, int i)
 	rc = r->ops->invoke(r->prov, payload, strlen(payload), (int64_t)t->timeout_s * 1000 + RUNNER_SLACK_MS, t);
 	free(payload);
 	if (rc < 0) {
-		add_attempt(t, "error", 0, "the provider could not start the invocation", 1);
+		add_attempt(r, t, "error", 0, "the provider could not start the invocation", 1, NULL, NULL);
+		slot_give(r, t);
 		emit(r, i, make_result(rec, "error", "infra", "the provider could not start the invocation"), NULL);
 		json_decref(rec);
 		return -1;
@@ -418,6 +517,7 @@ static void complete(struct run *r, struct ht_completion *c)
 	char msg[300];
 
 	r->running--;
+	slot_give(r, t);
 	if (!t->first_dispatch_ms)
 		t->first_dispatch_ms = c->dispatched_ms;
 	if (c->status == HT_INVOKE_CANCELLED) {
@@ -426,7 +526,7 @@ static void complete(struct run *r, struct ht_completion *c)
 	}
 	if (c->status == HT_INVOKE_CREDENTIALS) {
 		/* Not the test's fault, and no retry can help. */
-		add_attempt(t, "error", 0, why, 0);
+		add_attempt(r, t, "error", 0, why, 0, c, NULL);
 		emit(r, i, make_result(test, "error", "credentials", why), c);
 		r->credentials++;
 		json_decref(test);
@@ -443,10 +543,12 @@ static void complete(struct run *r, struct ht_completion *c)
 	}
 	if (!res) {
 		/* An infrastructure failure: never the test's fault. */
-		add_attempt(t, "error", c->finished_ms - (c->dispatched_ms ? c->dispatched_ms : c->finished_ms),
-			    why, 1);
+		add_attempt(r, t, "error", c->finished_ms - (c->dispatched_ms ? c->dispatched_ms : c->finished_ms),
+			    why, 1, c, NULL);
 		if (t->infra_failures < r->infra_retries && !ht_stop_signal) {
 			t->infra_failures++;
+			set_retry_reason(t, "infrastructure: %s (retry %d of %ld)", why, t->infra_failures,
+					 r->infra_retries);
 			ht_info("%s: %s; trying again", ht_json_str(test, "name", "?"), why);
 			retry_push(r, i);
 		} else {
@@ -463,10 +565,12 @@ static void complete(struct run *r, struct ht_completion *c)
 		return;
 	}
 	status = ht_json_str(res, "status", "error");
-	add_attempt(t, status, ht_json_int(res, "duration_ms", 0), ht_json_str(res, "message", ""), 0);
+	add_attempt(r, t, status, ht_json_int(res, "duration_ms", 0), ht_json_str(res, "message", ""), 0, c, res);
 	if ((!strcmp(status, "failed") || !strcmp(status, "timed_out")) &&
 	    t->test_failures < r->retries && !ht_stop_signal) {
 		t->test_failures++;
+		set_retry_reason(t, "%s (retry %d of %ld)", !strcmp(status, "failed") ? "failed" : "timed out",
+				 t->test_failures, r->retries);
 		retry_push(r, i);
 		json_decref(res);
 		json_decref(test);
@@ -494,7 +598,7 @@ static void write_interrupted(struct run *r)
 			continue;
 		test = json_loads(t->rec, 0, NULL);
 		if (t->attempts || t->state == T_RUNNING)
-			add_attempt(t, "interrupted", 0, "the run was interrupted", 0);
+			add_attempt(r, t, "interrupted", 0, "the run was interrupted", 0, NULL, NULL);
 		emit(r, i, make_result(test, "interrupted", NULL, t->attempt ?
 				       "the run was interrupted before the test finished" :
 				       "the run was interrupted before the test started"), NULL);
@@ -560,6 +664,18 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 	}
 	r->run_id = ht_xstrdup(run_id);
 	json_decref(test);
+	{
+		struct ht_bucket b;
+
+		/* Opening makes no request: this only names the place. */
+		if (r->ops->bucket && r->ops->bucket(cfg, &b) == 0) {
+			char *w = ht_bucket_where(&b, r->run_id);
+
+			r->bucket_where = ht_xasprintf("%s/", w);
+			free(w);
+		}
+		ht_bucket_release(&b);
+	}
 	r->sum_path = ht_xasprintf("%s/ht-invoke-summary.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	fd = mkstemp(r->sum_path);
 	if (fd < 0 || !(r->sum = fdopen(fd, "w+"))) {
@@ -584,7 +700,14 @@ static int summary_finish(struct run *r)
 	char ended[32];
 
 	ht_format_time(end_wall, ended);
-	fprintf(r->sum, "],\"finished_at\":\"%s\",\"duration_ms\":%lld,\"total\":%d,\"counts\":"
+	/* The run's shape: wall time against the tests' own, and the
+	 * settings that made it. */
+	fprintf(r->sum, "],\"wall_ms\":%lld,\"test_ms\":%lld,\"speedup\":%.2f,\"concurrency\":%ld,"
+		"\"retries\":%ld,\"infra_retries\":%ld,\"flaky_fails\":%s",
+		(long long)(end_wall - r->start_wall_ms), (long long)r->test_ms,
+		end_wall > r->start_wall_ms ? (double)r->test_ms / (double)(end_wall - r->start_wall_ms) : 0.0,
+		r->concurrency, r->retries, r->infra_retries, r->flaky_fails ? "true" : "false");
+	fprintf(r->sum, ",\"finished_at\":\"%s\",\"duration_ms\":%lld,\"total\":%d,\"counts\":"
 		"{\"passed\":%d,\"failed\":%d,\"timed_out\":%d,\"error\":%d,\"flaky\":%d,\"skipped\":%d,"
 		"\"interrupted\":%d},\"ok\":%s}\n", ended, (long long)(end_wall - r->start_wall_ms), r->n,
 		r->passed, r->failed, r->timed_out, r->errors, r->flaky, r->skipped, r->interrupted,
@@ -608,10 +731,12 @@ static void summary_store(struct run *r, const struct ht_config *cfg)
 	} else {
 		char *where = ht_bucket_where(&b, key);
 
-		if (ht_bucket_put_file(&b, key, r->sum_path) < 0)
+		if (ht_bucket_put_file(&b, key, r->sum_path) < 0) {
 			ht_warning("cannot upload the run summary to %s", where);
-		else
+		} else {
 			ht_info("run summary: %s", where);
+			r->sum_stored = 1;
+		}
 		free(where);
 	}
 	ht_bucket_release(&b);
@@ -638,8 +763,22 @@ static void summary_close(struct run *r, const struct ht_config *cfg)
 	r->sum = NULL;
 	free(r->sum_path);
 	r->sum_path = NULL;
-	free(r->run_id);
-	r->run_id = NULL;
+}
+
+/* The last lines for a person: where the results, the artifacts and the
+ * report are. */
+static void where_lines(const struct run *r)
+{
+	if (ht_verbosity < 0 || !r->n)
+		return;
+	if (r->output)
+		fprintf(stderr, "results: %s\n", r->output);
+	if (r->bucket_where)
+		fprintf(stderr, "artifacts: %s\n", r->bucket_where);
+	if (r->sum_stored)
+		fprintf(stderr, "report: ht-report --run %s (--html FILE, --junit FILE)\n", r->run_id);
+	else if (r->output)
+		fprintf(stderr, "report: ht-report %s (--html FILE, --junit FILE)\n", r->output);
 }
 
 /* --- main ------------------------------------------------------------------------ */
@@ -772,6 +911,9 @@ int main(int argc, char **argv)
 	sort_run = &r;
 	qsort(r.order, (size_t)r.n, sizeof(*r.order), cmp_order);
 	r.progress = isatty(2) && ht_verbosity >= 0;
+	r.stream_failures = !isatty(2);
+	r.output = output;
+	r.slot_busy = ht_xcalloc((size_t)r.concurrency, 1);
 	r.start_ms = ht_now_ms();
 	r.start_wall_ms = ht_wall_ms();
 	if (r.n > 0)
@@ -837,6 +979,7 @@ int main(int argc, char **argv)
 		r.prov = NULL;
 	}
 	summary_close(&r, &cfg);
+	where_lines(&r);
 	if (use_af) {
 		if (ht_atomic_commit(&af) < 0 && code != HT_EXIT_INTERRUPTED)
 			code = HT_EXIT_IOERR;
@@ -857,6 +1000,9 @@ out:
 	}
 	free(r.t);
 	free(r.order);
+	free(r.slot_busy);
+	free(r.bucket_where);
+	free(r.run_id);
 	ht_buf_release(&r.problems);
 	ht_config_release(&cfg);
 	return ht_finish_stdout(code);

@@ -137,7 +137,7 @@ static void slot_clear(struct local_sandbox *s)
 static int sandbox_spawn(struct ht_provider *p, struct local_sandbox *s, char *why, size_t whylen)
 {
 	const struct local_box *b = &p->box;
-	char *extra[5] = { NULL, NULL, NULL, NULL, NULL };
+	char *extra[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	static char in_sandbox[] = LOCAL_SANDBOX_RUNNER;
 	char *const runner_cmd[] = { b->use_bwrap ? in_sandbox : b->runner, NULL };
 	char *const *cmd = b->image_mode ? p->img.argv : runner_cmd;
@@ -156,6 +156,9 @@ static int sandbox_spawn(struct ht_provider *p, struct local_sandbox *s, char *w
 	/* The runner builds http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/...:
 	 * the path prefix is this sandbox's, with its secret. */
 	extra[0] = ht_xasprintf("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d/sb/%lu/%s", p->port, s->id, s->token);
+	/* Lambda names an execution environment by its log stream: so does
+	 * the local provider, one per sandbox (the run's timeline shows it). */
+	extra[1] = ht_xasprintf("AWS_LAMBDA_LOG_STREAM_NAME=sandbox-%lu", s->id);
 	if (!b->use_bwrap) {
 		const char *t = getenv("TMPDIR");
 
@@ -164,14 +167,15 @@ static int sandbox_spawn(struct ht_provider *p, struct local_sandbox *s, char *w
 			snprintf(why, whylen, "cannot create a directory in '%s': %s", t && *t ? t : "/tmp",
 				 strerror(errno));
 			free(extra[0]);
+			free(extra[1]);
 			memset(s, 0, sizeof(*s));
 			s->pid = s->pidfd = -1;
 			return -1;
 		}
 		s->tmpdir = ht_xstrdup(tmpl);
-		extra[1] = ht_xasprintf("TMPDIR=%s", s->tmpdir);
-		extra[2] = ht_xasprintf("HOME=%s", s->tmpdir);
-		extra[3] = ht_xasprintf("HT_WORK_DIR=%s", s->tmpdir);
+		extra[2] = ht_xasprintf("TMPDIR=%s", s->tmpdir);
+		extra[3] = ht_xasprintf("HOME=%s", s->tmpdir);
+		extra[4] = ht_xasprintf("HT_WORK_DIR=%s", s->tmpdir);
 	}
 	pid = local_box_spawn(b, cmd, extra, p->logfd, b->root, why, whylen);
 	for (i = 0; extra[i]; i++)

@@ -229,8 +229,15 @@ static void disk_put(const char *dir, const char *host, const char *key_id, cons
 	char *path = cache_path(dir, host);
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I}", "registry", host, "access_key_id", key_id, "username", user,
 			      "password", password, "valid_until_ms", (json_int_t)until);
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
+	if (!text) {
+		/* A name or token that is not UTF-8: nothing to cache. */
+		ht_warning("the ECR token is not cached on disk");
+		json_decref(j);
+		free(path);
+		return;
+	}
 	if (ht_mkdir_p(dir, 0700) < 0 || ht_write_file_atomic(path, text, strlen(text), 0600) < 0)
 		ht_warning("the ECR token is not cached on disk");
 	else
@@ -374,7 +381,7 @@ static int ecr_json(struct ht_aws *a, const char *target, json_t *body, struct h
 {
 	char *hdr = ht_xasprintf("X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.%s", target);
 	const char *hdrs[] = { "Content-Type: application/x-amz-json-1.1", hdr, NULL };
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = ht_json_xdumps(body, JSON_COMPACT);
 	struct ht_aws_call c = { .service = HT_AWS_ECR, .method = "POST", .path = "/", .headers = hdrs,
 				 .body = text, .body_len = strlen(text), .quiet = 1 };
 	struct ht_http_resp resp;

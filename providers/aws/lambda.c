@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "ht/jsonl.h"
 #include "ht/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/lambda.h"
@@ -46,7 +47,7 @@ int ht_lambda_update_image(struct ht_aws *a, const char *name, const char *image
 	char *enc = ht_aws_uri_encode(name, 0);
 	char *path = ht_xasprintf("/2015-03-31/functions/%s/code", enc);
 	json_t *body = json_pack("{s:s}", "ImageUri", image_uri);
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = ht_json_xdumps(body, JSON_COMPACT);
 	struct ht_aws_call c = { .service = HT_AWS_LAMBDA, .method = "PUT", .path = path, .headers = hdrs,
 				 .body = text, .body_len = strlen(text), .quiet = 1 };
 	int rc = ht_aws_do_json(a, &c, "lambda: UpdateFunctionCode", out, e);

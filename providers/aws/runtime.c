@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "ht/jsonl.h"
 #include "ht/diag.h"
 #include "ht/http.h"
 #include "providers/aws/runtime.h"
@@ -168,7 +169,7 @@ static int post_error(struct ht_runtime *rt, const char *path, const char *type,
 		/* message was not valid UTF-8: say so rather than lose it all */
 		json_decref(doc);
 		doc = json_pack("{s:s,s:s}", "errorMessage", "(the message was not valid UTF-8)", "errorType", type);
-		body = json_dumps(doc, JSON_COMPACT);
+		body = ht_json_xdumps(doc, JSON_COMPACT);
 	}
 	rc = post(rt, path, headers, body, strlen(body));
 	free(body);

@@ -111,8 +111,11 @@ static int file_get(struct ht_bucket *b, const char *key, size_t max, char **out
 	char *path = file_path(b, key, 0);
 
 	if (ht_read_file(path, max ? max : 64u * 1024 * 1024, out, len) < 0) {
-		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, strerror(errno));
+		int err = errno;
+
+		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, strerror(err));
 		free(path);
+		errno = err;
 		return -1;
 	}
 	free(path);
@@ -227,6 +230,9 @@ static int s3_get(struct ht_bucket *b, const char *key, size_t max, char **out, 
 	free(k);
 	if (rc < 0) {
 		ht_buf_release(&buf);
+		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, e.message);
+		errno = e.kind == HT_AWS_E_NOT_FOUND ? ENOENT :
+			e.kind == HT_AWS_E_CREDENTIALS || e.kind == HT_AWS_E_DENIED ? EACCES : EIO;
 		return -1;
 	}
 	ht_buf_addstr(&buf, "");

@@ -46,6 +46,9 @@ static int write_file(struct ht_report *r, const char *path, int (*fn)(const str
 	return 0;
 }
 
+/* Whether any result names artifacts. Only then, and only in a project
+ * (a config file, or --set as the make fragment passes), is the bucket
+ * asked where they are: opening a local bucket makes its directory. */
 static int has_artifacts(const struct ht_report *r)
 {
 	size_t i;
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
 	ht_report_finish(&r);
 	if (artifacts)
 		ht_report_set_artifacts(&r, artifacts);
-	else if (!run && cfg.path && has_artifacts(&r))
+	else if (!run && (cfg.path || ht_cli.nsets) && has_artifacts(&r))
 		ht_report_find_bucket(&r, &cfg);
 
 	if (junit && (code = write_file(&r, junit, ht_report_junit)))

@@ -16,8 +16,8 @@ SHOTS=$TRASH
 
 
 # js: expressions the tests evaluate (each a value, or a promise of one).
-ROWS="document.querySelectorAll('tr.row').length"
-hash_rows() { echo "new Promise(function (r) { location.hash = '$1'; setTimeout(function () { r(Array.prototype.map.call(document.querySelectorAll('tr.row'), function (e) { return e.getAttribute('data-status'); }).join(' ')); }, 100); })"; }
+ROWS="document.querySelectorAll('div.row').length"
+hash_rows() { echo "new Promise(function (r) { location.hash = '$1'; setTimeout(function () { r(Array.prototype.map.call(document.querySelectorAll('div.row'), function (e) { return e.getAttribute('data-status'); }).join(' ')); }, 100); })"; }
 
 test_expect_success 'a real run: the page loads with no error and no request but itself' '
   test_expect_code 1 make_run p &&
@@ -32,7 +32,7 @@ test_expect_success 'a real run: the page loads with no error and no request but
     --eval "$(hash_rows "")" \
     --eval "document.querySelector(\"#failures pre\").textContent" \
     --eval "document.querySelectorAll(\"pre b, #failures b.x\").length" \
-    --eval "new Promise(function (r) { document.querySelector(\"th[data-k=duration]\").click(); r(document.querySelector(\"tr.row td.name\").firstChild.textContent); })" \
+    --eval "new Promise(function (r) { document.querySelector(\".thead [data-k=duration]\").click(); r(document.querySelector(\"div.row .name\").firstChild.textContent); })" \
     --eval "document.querySelector(\".arts a\").getAttribute(\"href\")" \
     --eval "document.documentElement.getAttribute(\"data-ht-errors\")" \
     "file://$TRASH/p/.hypertest/report.html" >page.json &&

@@ -11,7 +11,8 @@ page that tries the network fails visibly and nothing leaves the machine.
 It waits for the page's data-ht-ready attribute, evaluates each EXPR (a
 promise is awaited) and prints one JSON object: console (messages),
 exceptions, log (the browser's own entries: failed loads, refused
-policies), requests (every URL asked for), eval (the values), ready.
+policies), requests (every URL asked for), eval (the values), ready,
+metrics (milliseconds of script, layout, style and all tasks until ready).
 """
 import argparse
 import base64
@@ -124,7 +125,7 @@ def main():
     try:
         target = b.call("Target.createTarget", {"url": "about:blank"}, False)["targetId"]
         b.session = b.call("Target.attachToTarget", {"targetId": target, "flatten": True}, False)["sessionId"]
-        for domain in ("Runtime", "Log", "Network", "Page"):
+        for domain in ("Runtime", "Log", "Network", "Page", "Performance"):
             b.call(domain + ".enable")
         b.call("Emulation.setDeviceMetricsOverride",
                {"width": a.width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
@@ -135,6 +136,9 @@ def main():
                 out["ready"] = True
                 break
             time.sleep(0.05)
+        m = b.call("Performance.getMetrics")["metrics"]
+        out["metrics"] = {x["name"]: round(x["value"] * 1000) for x in m
+                          if x["name"] in ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")}
         for expr in a.eval:
             out["eval"].append(b.evaluate(expr))
         if a.screenshot:

@@ -2,7 +2,7 @@
 """Loads a page in headless Chromium and says what a person (and its
 console) would see: ht-report's HTML tests (t0552) and bench/report.sh.
 
-  ht-report-browser.py [--screenshot PNG] [--eval EXPR]... [--timeout S] URL
+  ht-report-browser.py [--screenshot PNG] [--max-height PX] [--eval EXPR]... [--timeout S] URL
 
 Chromium is driven over the DevTools protocol on a pipe (fds 3 and 4,
 --remote-debugging-pipe): no port is opened. Every request goes through
@@ -117,6 +117,7 @@ def main():
     ap.add_argument("--eval", action="append", default=[])
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("--max-height", type=int, default=6000)
     a = ap.parse_args()
 
     profile = tempfile.mkdtemp(prefix="ht-chromium.")
@@ -145,7 +146,7 @@ def main():
             size = b.call("Page.getLayoutMetrics")["cssContentSize"]
             shot = b.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
                                                      "clip": {"x": 0, "y": 0, "width": a.width,
-                                                              "height": min(size["height"], 6000), "scale": 1}})
+                                                              "height": min(size["height"], a.max_height), "scale": 1}})
             with open(a.screenshot, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
         b.drain(0.3)

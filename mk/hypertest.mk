@@ -241,8 +241,8 @@ $(_ht_dir)/deployed.json: $(_ht_dir)/pushed.json $(_ht_dir)/update.ref | $(_ht_d
 	@mv -f $@.tmp $@
 
 # The report of the last run, from $(HT_DIR)/results.jsonl as it is: it
-# runs nothing (run hypertest-run first; `make -k hypertest-run
-# hypertest-report` reports even when tests failed). ht-report writes
+# runs nothing: a run that failed can still be reported (run
+# hypertest-run first, see docs/howto-makefile.md). ht-report writes
 # each file under a temporary name and renames it, and exits 1 when the
 # run had failures, so this rule fails as hypertest-run did.
 _ht_report_cmd = $(_ht_tool)ht-report $(_ht_common) --html $(_ht_dir)/report.html \

@@ -43,6 +43,15 @@ test_expect_success 'the slowest tests first, and the wall time against the sum'
   test_must_fail grep "| line" out2
 '
 
+test_expect_success 'artifact links are relative to where the HTML is written' '
+  mkdir -p p/sub/dir && (cd p && test_expect_code 1 ht-report -q --html sub/dir/r.html results.jsonl) &&
+  grep -o "\"a\":\[\"[^\"]*\"" p/sub/dir/r.html | head -n 1 >href &&
+  test_grep "\"a\":\[\"../../.hypertest/bucket/$RUN_ID/t-[a-z0-9-]*/stdout.txt\"" href &&
+  (cd p && test_expect_code 1 ht-report -q --html "$TRASH/r2.html" results.jsonl) &&
+  grep -o "\"a\":\[\"[^\"]*\"" r2.html | head -n 1 >href &&
+  test_grep "\"a\":\[\"p/.hypertest/bucket/$RUN_ID/" href
+'
+
 test_expect_success 'no colour without a terminal, NO_COLOR, --color' '
   test_must_fail grep "$(printf "\033")" out &&
   (cd p && ht-report --color=always results.jsonl >../c1) || : &&

@@ -65,12 +65,16 @@ test_expect_success 'errors, with infrastructure retries and failed attempts bef
                 {\"attempt\":2,\"status\":\"error\",\"duration_ms\":0,\"message\":\"the sandbox died\",\"infra\":true,\"retry_reason\":\"infra\"},
                 {\"attempt\":3,\"status\":\"error\",\"duration_ms\":0,\"message\":\"the sandbox died\",\"infra\":true}]}" >e.jsonl &&
   result stop interrupted >>e.jsonl &&
+  result mixed failed "{\"attempts\":[{\"attempt\":1,\"status\":\"error\",\"infra\":true,\"duration_ms\":0,\"message\":\"no answer\"},
+    {\"attempt\":2,\"status\":\"timed_out\",\"duration_ms\":9,\"message\":\"timed out\"},{\"attempt\":3,\"status\":\"failed\",\"duration_ms\":5,\"message\":\"it failed\"}]}" >>e.jsonl &&
   test_expect_code 1 ht-report -q --junit e.xml e.jsonl && valid e.xml &&
   test "$(xp "string(//testcase[@name=\"tests/infra.sh\"]/error/@type)" e.xml)" = infra &&
   test "$(xp "count(//testcase[@name=\"tests/infra.sh\"]/rerunFailure)" e.xml)" = 1 &&
   test "$(xp "count(//testcase[@name=\"tests/infra.sh\"]/rerunError)" e.xml)" = 1 &&
   test "$(xp "string(//testcase[@name=\"tests/stop.sh\"]/error/@type)" e.xml)" = interrupted &&
-  test "$(xp "string(/testsuite/@errors)" e.xml)" = 2
+  test "$(xp "string(/testsuite/@errors)" e.xml)" = 2 &&
+  test "$(xp "string(//testcase[@name=\"tests/mixed.sh\"]/rerunFailure/@type)" e.xml)" = timed_out &&
+  test "$(xp "string(//testcase[@name=\"tests/mixed.sh\"]/rerunError/@message)" e.xml)" = "attempt 1: no answer"
 '
 
 test_expect_success 'characters XML cannot hold are escaped, long output is capped with a note' '

@@ -103,7 +103,9 @@ struct ht_report {
 	int by_slot;             /* lanes are concurrency slots (else one per test) */
 	int nattempts;
 	const char *run_id;      /* when every result has the same one; else NULL */
-	/* Where artifacts are: set by the caller before writing (new strings). */
+	/* Where artifacts are (owned): set by ht_report_read_run(),
+	 * ht_report_find_bucket(), ht_report_set_artifacts(); links made
+	 * relative by ht_report_link_from(). */
 	char *artifact_base;     /* prefix of a key in links ("../bucket/", "s3://b/p/"), or NULL */
 	char *artifact_where;    /* for people: "/abs/.hypertest/bucket", "s3://b/p" */
 	int artifact_dir;        /* artifact_where is a local directory */
@@ -176,6 +178,5 @@ int ht_report_junit(const struct ht_report *r, FILE *out);
 int ht_report_html(const struct ht_report *r, FILE *out);
 /* Trace Event Format JSON: one thread per lane, one slice per attempt. */
 int ht_report_trace(const struct ht_report *r, FILE *out);
-
 
 #endif

@@ -46,7 +46,7 @@ int ht_report_trace(const struct ht_report *r, FILE *fp)
 
 		for (j = 0; j < t->natt; j++) {
 			const struct ht_report_attempt *a = &t->att[j];
-			long long from = a->dispatch_ms >= 0 && a->dispatch_ms <= a->start_ms ? a->dispatch_ms : a->start_ms;
+			long long from = ht_report_attempt_from(a);
 			json_t *args, *ev;
 
 			if (a->lane < 0)

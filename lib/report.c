@@ -216,7 +216,7 @@ static void time_attempts(struct ht_report_test *t)
 			a->start_ms = a->end_ms = -1;
 		}
 		if (a->start_ms >= 0)
-			next_start = a->dispatch_ms >= 0 && a->dispatch_ms <= a->start_ms ? a->dispatch_ms : a->start_ms;
+			next_start = ht_report_attempt_from(a);
 	}
 }
 
@@ -374,13 +374,13 @@ int ht_report_read_buf(struct ht_report *r, const char *buf, size_t len, const c
 
 	if (is_summary(buf, len, &sum))
 		return ht_report_add_summary(r, sum, name);
-	fp = fmemopen((void *)buf, len ? len : 1, "r");
+	if (!len)
+		return 0;
+	fp = fmemopen((void *)buf, len, "r");
 	if (!fp) {
 		ht_error("%s: cannot read: %s", name, strerror(errno));
 		return HT_EXIT_IOERR;
 	}
-	if (!len)
-		fgetc(fp);
 	ht_jsonl_reader_init(&rd, fp, name, REPORT_LINE_MAX);
 	while ((rc = ht_jsonl_read(&rd, &rec)) != 0) {
 		if (rc < 0) {
@@ -428,6 +428,11 @@ int ht_report_read(struct ht_report *r, FILE *fp, const char *name)
 
 static const struct ht_report *sort_r;
 
+long long ht_report_attempt_from(const struct ht_report_attempt *a)
+{
+	return a->dispatch_ms >= 0 && a->dispatch_ms <= a->start_ms ? a->dispatch_ms : a->start_ms;
+}
+
 /* The test's first moment on the timeline, for the lanes' order. */
 static long long first_ms(const struct ht_report_test *t)
 {
@@ -435,8 +440,7 @@ static long long first_ms(const struct ht_report_test *t)
 
 	for (i = 0; i < t->natt; i++)
 		if (t->att[i].start_ms >= 0)
-			return t->att[i].dispatch_ms >= 0 && t->att[i].dispatch_ms < t->att[i].start_ms ?
-				t->att[i].dispatch_ms : t->att[i].start_ms;
+			return ht_report_attempt_from(&t->att[i]);
 	return -1;
 }
 
@@ -470,8 +474,8 @@ static void lay_out(struct ht_report *r)
 				all_slots = 0;
 			else if (a->slot > maxslot)
 				maxslot = a->slot;
-			if (r->t0_ms < 0 || (a->dispatch_ms >= 0 ? a->dispatch_ms : a->start_ms) < r->t0_ms)
-				r->t0_ms = a->dispatch_ms >= 0 && a->dispatch_ms < a->start_ms ? a->dispatch_ms : a->start_ms;
+			if (r->t0_ms < 0 || ht_report_attempt_from(a) < r->t0_ms)
+				r->t0_ms = ht_report_attempt_from(a);
 			if (a->end_ms > r->t1_ms)
 				r->t1_ms = a->end_ms;
 		}

@@ -62,6 +62,10 @@ struct ht_report_attempt {
 	const char *retry_reason; /* why it was retried, or NULL */
 };
 
+/* Where an attempt begins on the timeline: its dispatch when recorded
+ * (the slot is taken from then), else its start. */
+long long ht_report_attempt_from(const struct ht_report_attempt *a);
+
 /* The test cases a result reported: its `tests` counts, or itself. */
 struct ht_report_cases {
 	long long n[HT_RS_N];

@@ -59,10 +59,13 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 size() { echo "$(( $(wc -c <"$1") / 1024 )) KiB"; }
 browser=$src/tests/helpers/ht-report-browser.py
 
+# Wall times on a shared machine grow with its load: it is printed.
+echo "load average: $(cut -d " " -f 1-3 /proc/loadavg) on $(nproc) CPUs"
 for kind in slots lanes; do
   echo "== $N tests, timeline by $kind"
   a=$(now); ht-report -q $kind.jsonl || :; b=$(now)
-  echo "ht-report, summary only:        $(ms "$a" "$b") ms"
+  cpu=$( { /usr/bin/time -f "%U %S" ht-report -q $kind.jsonl; } 2>&1 | tail -n 1 | awk '{ printf "%d", ($1 + $2) * 1000 }') || cpu=?
+  echo "ht-report, summary only:        $(ms "$a" "$b") ms (CPU $cpu ms)"
   a=$(now); ht-report --junit $kind.xml --html $kind.html --trace $kind.json $kind.jsonl >/dev/null || :; b=$(now)
   echo "ht-report, all four:            $(ms "$a" "$b") ms"
   echo "sizes: html $(size $kind.html), junit $(size $kind.xml), trace $(size $kind.json), input $(size $kind.jsonl)"
@@ -78,7 +81,9 @@ for kind in slots lanes; do
 import json, sys
 p = json.load(open(sys.argv[1])); e = p["eval"]
 print("chromium: ready %s, console %d, exceptions %d" % (p["ready"], len(p["console"]), len(p["exceptions"])))
-print("page ready after navigation:   %.0f ms (its script: %d ms)" % (e[0], e[1]))
+m = p.get("metrics", {})
+print("page ready after navigation:   %.0f ms (its script: %d ms; Chromium's tasks %s ms: script %s, layout %s, style %s)" % (
+    e[0], e[1], m.get("TaskDuration"), m.get("ScriptDuration"), m.get("LayoutDuration"), m.get("RecalcStyleDuration")))
 print("filter by status (failed):     %.0f ms, %d rows" % (e[2][0], e[2][1]))
 print("sort by duration:              %.0f ms" % e[3])
 print("timeline bars:                 %d" % e[4])

@@ -101,6 +101,14 @@ $(O)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The HTML report's template, lib/report.html, as C strings (one a line)
+# for lib/report-html.c.
+$(O)/gen/report-html.h: lib/report.html
+	@mkdir -p $(@D)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n",/' $< >$@.tmp && mv -f $@.tmp $@
+$(O)/lib/report-html.o: $(O)/gen/report-html.h
+$(O)/lib/report-html.o: ALL_CFLAGS += -I$(O)/gen
+
 $(LIBHT): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AR      $@")

@@ -9,6 +9,8 @@
 #   make hypertest-push    the image to image.repository: $(HT_DIR)/pushed.json (ht-push)
 #   make hypertest-deploy  all three, then, with the aws provider, point the function at
 #                          the pushed digest: $(HT_DIR)/deployed.json (ht-update)
+#   make hypertest-report  report on the last run: the summary, and $(HT_DIR)/report.html,
+#                          junit.xml and trace.json (ht-report)
 #   make hypertest-clean   remove $(HT_DIR)
 #
 # Knobs (set them before or after the include, on the command line, or in
@@ -26,6 +28,7 @@
 #   HT_BUILD_FLAGS   more options for ht-build, e.g. --label team=qa
 #   HT_PUSH_FLAGS    more options for ht-push, e.g. --tag ci
 #   HT_UPDATE_FLAGS  more options for ht-update, e.g. --force
+#   HT_REPORT_FLAGS  more options for ht-report, e.g. --artifacts URL
 #   HT_DEPLOY        what the run needs before it starts: empty (nothing:
 #                    the local provider on the host's root, the default),
 #                    build (the image in the store), deploy (the image
@@ -50,6 +53,7 @@ HT_PULL_FLAGS ?=
 HT_BUILD_FLAGS ?=
 HT_PUSH_FLAGS ?=
 HT_UPDATE_FLAGS ?=
+HT_REPORT_FLAGS ?=
 HT_DEPLOY ?=
 
 # Rule targets and prerequisites are fixed when make reads them, so HT_DIR
@@ -80,7 +84,7 @@ _ht_run_needs := $(if $(filter build,$(_ht_deploy)),$(_ht_dir)/image.json)$(if \
 	$(filter deploy,$(_ht_deploy)),$(_ht_dir)/deployed.json)
 
 .PHONY: hypertest-plan hypertest-run hypertest-clean _ht_force
-.PHONY: hypertest-pull hypertest-build hypertest-push hypertest-deploy
+.PHONY: hypertest-pull hypertest-build hypertest-push hypertest-deploy hypertest-report
 
 hypertest-plan: $(_ht_dir)/plan.jsonl $(_ht_dir)/tests.stamp
 
@@ -235,6 +239,16 @@ $(_ht_dir)/deployed.json: $(_ht_dir)/pushed.json $(_ht_dir)/update.ref | $(_ht_d
 	  $(_ht_update_cmd) <$< >$@.tmp || { rc=$$?; rm -f $@.tmp; exit $$rc; }; \
 	else cp $< $@.tmp; fi
 	@mv -f $@.tmp $@
+
+# The report of the last run, from $(HT_DIR)/results.jsonl as it is: it
+# runs nothing: a run that failed can still be reported (run
+# hypertest-run first, see docs/howto-makefile.md). ht-report writes
+# each file under a temporary name and renames it, and exits 1 when the
+# run had failures, so this rule fails as hypertest-run did.
+_ht_report_cmd = $(_ht_tool)ht-report $(_ht_common) --html $(_ht_dir)/report.html \
+	--junit $(_ht_dir)/junit.xml --trace $(_ht_dir)/trace.json $(HT_REPORT_FLAGS)
+hypertest-report: | $(_ht_dir)
+	$(_ht_check)$(_ht_report_cmd) $(_ht_dir)/results.jsonl
 
 # Removes hypertest's state directory whole: plans, results, the local
 # provider's bucket. Refuses a directory that is not hypertest's own.

@@ -81,6 +81,8 @@ int ht_bucket_key_valid(const char *key);
  * 0, or -1 after printing why. */
 int ht_bucket_put_file(struct ht_bucket *b, const char *key, const char *path);
 int ht_bucket_put(struct ht_bucket *b, const char *key, const void *data, size_t len);
+/* ht_bucket_get() leaves errno ENOENT when there is no such key, EACCES
+ * when access was refused. */
 int ht_bucket_get(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
 /*
  * Stores items[0..n) (key <- file at path), in parallel where the bucket

@@ -3,6 +3,7 @@
  * S3 bucket under an optional prefix, with a content type from the key's
  * extension; batches go up on one multi handle, 16 at a time.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +125,11 @@ static int s3_get(struct ht_bucket *b, const char *key, size_t max, char **out, 
 	rc = ht_s3_get(&s->aws, s->name, k, &buf, &e);
 	free(k);
 	if (rc < 0) {
+		/* bucket.h promises a message, and errno for the caller. */
 		ht_buf_release(&buf);
+		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, e.message);
+		errno = e.kind == HT_AWS_E_NOT_FOUND ? ENOENT :
+			e.kind == HT_AWS_E_CREDENTIALS || e.kind == HT_AWS_E_DENIED ? EACCES : EIO;
 		return -1;
 	}
 	ht_buf_addstr(&buf, "");

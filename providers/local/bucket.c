@@ -105,8 +105,11 @@ static int file_get(struct ht_bucket *b, const char *key, size_t max, char **out
 	char *path = file_path(b, key, 0);
 
 	if (ht_read_file(path, max ? max : 64u * 1024 * 1024, out, len) < 0) {
-		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, strerror(errno));
+		int err = errno;
+
+		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, strerror(err));
 		free(path);
+		errno = err;
 		return -1;
 	}
 	free(path);

@@ -19,14 +19,22 @@
 /* The largest run summary read: 10,000 results of a few KiB each fit. */
 #define RUN_SUMMARY_MAX (512u * 1024 * 1024)
 
+/* The directory of a file:// bucket (borrowed from its URL), or NULL. */
+static const char *bucket_dir(const struct ht_bucket *b)
+{
+	return b->url && !strncmp(b->url, "file://", 7) ? b->url + 7 : NULL;
+}
+
 /* Takes where the bucket b is: its directory, else its URL. */
 static void set_where(struct ht_report *r, const struct ht_bucket *b)
 {
-	free(r->artifact_where);
-	if (b->dir) {
-		char *abs = realpath(b->dir, NULL);
+	const char *dir = bucket_dir(b);
 
-		r->artifact_where = abs ? abs : ht_xstrdup(b->dir);
+	free(r->artifact_where);
+	if (dir) {
+		char *abs = realpath(dir, NULL);
+
+		r->artifact_where = abs ? abs : ht_xstrdup(dir);
 		r->artifact_dir = 1;
 	} else {
 		size_t n = strlen(b->url);
@@ -80,7 +88,7 @@ int ht_report_read_run(struct ht_report *r, const struct ht_config *cfg, const c
 		if (errno == ENOENT)
 			ht_error("no run '%s' in the bucket %s (no %s)", run_id, b.url, key);
 	} else {
-		char *name = ht_xasprintf("%s/%s", b.dir ? b.dir : b.url, key);
+		char *name = ht_bucket_where(&b, key);
 
 		set_where(r, &b);
 		rc = ht_report_read_buf(r, data, len, name);

@@ -13,9 +13,10 @@
 #include "ht/bucket.h"
 #include "ht/provider.h"
 #include "ht/report.h"
+#include "ht/summary.h"
 
 /* The run summary's name under <run_id>/ in the bucket (ht-invoke's). */
-#define RUN_SUMMARY "hypertest.results.json"
+#define RUN_SUMMARY HT_SUMMARY_NAME
 /* The largest run summary read: 10,000 results of a few KiB each fit. */
 #define RUN_SUMMARY_MAX (512u * 1024 * 1024)
 

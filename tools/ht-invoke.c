@@ -20,7 +20,9 @@
 #include "ht/id.h"
 #include "ht/process.h"
 #include "ht/config.h"
+#include "ht/plan.h"
 #include "ht/provider.h"
+#include "ht/summary.h"
 
 static const struct ht_tool tool = {
 	"ht-invoke", "[OPTIONS] [FILE]",
@@ -37,14 +39,9 @@ enum { T_PENDING, T_RUNNING, T_DONE };
 /* The function's time limit is the test's timeout plus this, for the
  * runner to start the test, save its output and answer. */
 #define RUNNER_SLACK_MS 2000
-/* The longest plan line: larger than any provider's payload limit, so
- * that an event too large for the provider is that test's error. */
-#define PLAN_LINE_MAX (16u * 1024 * 1024)
 /* Open files one invocation in flight takes, and those the rest takes. */
 #define FDS_PER_INVOCATION 2
 #define FDS_RESERVE 64
-/* The run summary's name under <run_id>/ in the bucket. */
-#define SUMMARY_NAME "hypertest.results.json"
 
 struct test {
 	char *rec;             /* the ht.test/1 record, compact; freed once done */
@@ -63,7 +60,7 @@ struct test {
 
 struct run {
 	struct test *t;
-	int n;
+	int n, cap;
 	int *order;            /* start order: indices into t */
 	int next;              /* next position in order */
 	int retry_head, retry_tail;
@@ -81,11 +78,9 @@ struct run {
 	int64_t last_draw_ms;
 	const struct ht_provider_ops *ops;
 	struct ht_provider *prov;
-	/* The run summary, written as results come (see summary_open()). */
-	FILE *sum;
-	char *sum_path;          /* where it is being written */
-	char *run_id;            /* of the first test */
-	int sum_n;               /* records in it */
+	/* The run summary, written as results come (include/ht/summary.h). */
+	struct ht_summary sum;
+	char *run_id;            /* of the first test; NULL: no summary */
 	/* The run's timeline: a lane per concurrency slot (slot_busy), and
 	 * the sum of the tests' own times. */
 	unsigned char *slot_busy;
@@ -93,83 +88,32 @@ struct run {
 	char *bucket_where;      /* "<bucket>/<run_id>/": the artifacts, for people */
 	int stream_failures;     /* stderr is no terminal: a line per failure as it comes */
 	const char *output;      /* -o FILE, or NULL for stdout */
-	int sum_stored;          /* the run summary is in the bucket */
 };
 
 /* --- reading the plan ---------------------------------------------------------- */
 
-/*
- * Reads every record before anything is invoked, so that a bad plan costs
- * nothing. Returns 0, or the exit code after printing each problem.
- */
-static int read_plan(struct run *r, FILE *fp, const char *name, long default_timeout)
+/* Takes one checked record of the plan (ht_plan_read()). */
+static int add_test(json_t *rec, const char *where, long timeout_s, void *ud)
 {
-	struct ht_jsonl_reader rd;
-	json_t *rec;
-	int cap = 0, bad = 0, rc;
-	char where[300];
+	struct run *r = ud;
+	struct test *t;
 
-	ht_jsonl_reader_init(&rd, fp, name, PLAN_LINE_MAX);
-	while ((rc = ht_jsonl_read(&rd, &rec)) != 0) {
-		struct test *t;
-		json_t *run;
-		long long to = 0;
-		int was_bad = bad;
-
-		if (rc == -2) {
-			ht_jsonl_reader_release(&rd);
-			return HT_EXIT_IOERR;
-		}
-		if (rc < 0) {
-			bad++;
-			continue;
-		}
-		snprintf(where, sizeof(where), "%s:%zu", name, rd.lineno);
-		if (ht_record_check_schema(rec, "ht.test/1", where) < 0) {
-			bad++;
-			json_decref(rec);
-			continue;
-		}
-		if (!ht_id_safe(ht_json_str(rec, "test_id", NULL))) {
-			ht_error("%s: test_id: expected a string of " HT_ID_RULE, where);
-			bad++;
-		} else if (!ht_id_safe(ht_json_str(rec, "run_id", NULL))) {
-			ht_error("%s: run_id: expected a string of " HT_ID_RULE, where);
-			bad++;
-		} else if (!json_is_object((run = json_object_get(rec, "run")))) {
-			ht_error("%s: run: expected an object", where);
-			bad++;
-		} else if (ht_json_int_in(rec, "timeout_s", 1, HT_TIMEOUT_MAX_S, default_timeout, &to) < 0) {
-			ht_error("%s: timeout_s: expected an integer from 1 to %d", where, HT_TIMEOUT_MAX_S);
-			bad++;
-		}
-		if (bad > was_bad) {
-			json_decref(rec);
-			continue;
-		}
-		if (r->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			r->t = ht_xrealloc(r->t, sizeof(*r->t) * (size_t)cap);
-		}
-		t = &r->t[r->n++];
-		memset(t, 0, sizeof(*t));
-		t->rec = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (!t->rec) {
-			ht_error("%s: cannot encode the record", where);
-			bad++;
-			r->n--;
-			json_decref(rec);
-			continue;
-		}
-		t->expected_ms = json_is_integer(json_object_get(rec, "expected_ms")) ?
-			(long)json_integer_value(json_object_get(rec, "expected_ms")) : -1;
-		t->timeout_s = (long)to;
-		t->retry_next = -1;
-		t->slot = -1;
-		json_decref(rec);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->t = ht_xrealloc(r->t, sizeof(*r->t) * (size_t)r->cap);
 	}
-	ht_jsonl_reader_release(&rd);
-	return bad ? HT_EXIT_DATAERR : 0;
+	t = &r->t[r->n];
+	memset(t, 0, sizeof(*t));
+	t->rec = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!t->rec)
+		return ht_error("%s: cannot encode the record", where);
+	r->n++;
+	t->expected_ms = json_is_integer(json_object_get(rec, "expected_ms")) ?
+		(long)json_integer_value(json_object_get(rec, "expected_ms")) : -1;
+	t->timeout_s = timeout_s;
+	t->retry_next = -1;
+	t->slot = -1;
+	return 0;
 }
 
 /* Longest expected first; tests with no known duration before them (a new
@@ -329,17 +273,7 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 		r->write_failed = 1;
 		ht_error("cannot write a result: %s", strerror(errno));
 	}
-	if (r->sum) {
-		/* Unflushed: the summary is read once, at the end. */
-		if ((r->sum_n++ && fputc(',', r->sum) == EOF) ||
-		    json_dumpf(rec, r->sum, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
-		    fputc('\n', r->sum) == EOF) {
-			ht_warning("cannot write the run summary '%s': %s", r->sum_path, strerror(errno));
-			/* sum_path is our temporary: summary_close() removes it. */
-			fclose(r->sum);
-			r->sum = NULL;
-		}
-	}
+	ht_summary_add(&r->sum, rec);
 	r->last_draw_ms = r->progress ? 1 : 0;
 	json_decref(rec);
 	free(t->rec);
@@ -639,23 +573,14 @@ static void summary(struct run *r)
 
 /* --- the run summary ------------------------------------------------------------- */
 
-/*
- * The run summary, <run_id>/hypertest.results.json in the bucket: one JSON
- * object with the run's times, counts and every final result record. It
- * is written while the results come, members in this order so that
- * nothing is held in memory: the head (schema, run, start), the results
- * array, and the tail (end, duration, counts), into a temporary file that
- * is stored in the provider's bucket (ops->bucket) at the end.
- */
+/* The run summary (include/ht/summary.h) of the plan's run id, and where
+ * its artifacts are in the provider's bucket. */
 static void summary_open(struct run *r, const struct ht_config *cfg)
 {
 	json_t *test = r->n ? json_loads(r->t[0].rec, 0, NULL) : NULL;
 	const char *run_id = ht_json_str(test, "run_id", NULL);
-	const char *tmp = getenv("TMPDIR");
-	char started[32];
-	int fd;
+	struct ht_bucket b;
 
-	(void)cfg;
 	if (!run_id || !ht_id_safe(run_id)) {
 		if (run_id)
 			ht_warning("run_id '%s' cannot name a directory in the bucket: no run summary", run_id);
@@ -664,105 +589,41 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 	}
 	r->run_id = ht_xstrdup(run_id);
 	json_decref(test);
-	{
-		struct ht_bucket b;
+	/* Opening makes no request: this only names the place. */
+	if (r->ops->bucket && r->ops->bucket(cfg, &b) == 0) {
+		char *w = ht_bucket_where(&b, r->run_id);
 
-		/* Opening makes no request: this only names the place. */
-		if (r->ops->bucket && r->ops->bucket(cfg, &b) == 0) {
-			char *w = ht_bucket_where(&b, r->run_id);
-
-			r->bucket_where = ht_xasprintf("%s/", w);
-			free(w);
-		}
-		ht_bucket_release(&b);
-	}
-	r->sum_path = ht_xasprintf("%s/ht-invoke-summary.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	fd = mkstemp(r->sum_path);
-	if (fd < 0 || !(r->sum = fdopen(fd, "w+"))) {
-		ht_warning("cannot create '%s': %s: no run summary", r->sum_path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(r->sum_path);
-		}
-		free(r->sum_path);
-		r->sum_path = NULL;
-		return;
-	}
-	ht_format_time(r->start_wall_ms, started);
-	fprintf(r->sum, "{\"schema\":\"ht.summary/1\",\"run_id\":\"%s\",\"provider\":\"%s\","
-		"\"started_at\":\"%s\",\"results\":[\n", r->run_id, r->ops->name, started);
-}
-
-/* Writes the summary's tail. Returns 0, or -1 when the file is broken. */
-static int summary_finish(struct run *r)
-{
-	int64_t end_wall = ht_wall_ms();
-	char ended[32];
-
-	ht_format_time(end_wall, ended);
-	/* The run's shape: wall time against the tests' own, and the
-	 * settings that made it. */
-	fprintf(r->sum, "],\"wall_ms\":%lld,\"test_ms\":%lld,\"speedup\":%.2f,\"concurrency\":%ld,"
-		"\"retries\":%ld,\"infra_retries\":%ld,\"flaky_fails\":%s",
-		(long long)(end_wall - r->start_wall_ms), (long long)r->test_ms,
-		end_wall > r->start_wall_ms ? (double)r->test_ms / (double)(end_wall - r->start_wall_ms) : 0.0,
-		r->concurrency, r->retries, r->infra_retries, r->flaky_fails ? "true" : "false");
-	fprintf(r->sum, ",\"finished_at\":\"%s\",\"duration_ms\":%lld,\"total\":%d,\"counts\":"
-		"{\"passed\":%d,\"failed\":%d,\"timed_out\":%d,\"error\":%d,\"flaky\":%d,\"skipped\":%d,"
-		"\"interrupted\":%d},\"ok\":%s}\n", ended, (long long)(end_wall - r->start_wall_ms), r->n,
-		r->passed, r->failed, r->timed_out, r->errors, r->flaky, r->skipped, r->interrupted,
-		r->failed || r->timed_out || r->errors || r->interrupted || (r->flaky && r->flaky_fails) ?
-		"false" : "true");
-	if (fflush(r->sum) == EOF || ferror(r->sum)) {
-		ht_warning("cannot write the run summary '%s': %s", r->sum_path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Stores the summary file at r->sum_path in the provider's bucket. */
-static void summary_store(struct run *r, const struct ht_config *cfg)
-{
-	struct ht_bucket b;
-	char *key = ht_xasprintf("%s/%s", r->run_id, SUMMARY_NAME);
-
-	if (!r->ops->bucket || r->ops->bucket(cfg, &b) < 0) {
-		ht_warning("no bucket: the run summary '%s' was not stored", key);
-	} else {
-		char *where = ht_bucket_where(&b, key);
-
-		if (ht_bucket_put_file(&b, key, r->sum_path) < 0) {
-			ht_warning("cannot upload the run summary to %s", where);
-		} else {
-			ht_info("run summary: %s", where);
-			r->sum_stored = 1;
-		}
-		free(where);
+		r->bucket_where = ht_xasprintf("%s/", w);
+		free(w);
 	}
 	ht_bucket_release(&b);
-	free(key);
+	ht_summary_open(&r->sum, r->run_id, r->ops->name, r->start_wall_ms);
 }
 
-/*
- * Ends the summary: stores it in the bucket and removes the temporary
- * file. A summary that cannot be stored is a warning: the exit code stays
- * what the results say, as the records on stdout are what matters.
- */
+/* Ends the summary and stores it in the provider's bucket. A summary
+ * that cannot be stored is a warning: the exit code stays what the
+ * results say, as the records on stdout are what matters. */
 static void summary_close(struct run *r, const struct ht_config *cfg)
 {
-	if (r->sum) {
-		int ok = summary_finish(r) == 0;
+	struct ht_summary_totals t = {
+		.total = r->n, .passed = r->passed, .failed = r->failed, .timed_out = r->timed_out,
+		.errors = r->errors, .flaky = r->flaky, .skipped = r->skipped, .interrupted = r->interrupted,
+		.ok = !(r->failed || r->timed_out || r->errors || r->interrupted || (r->flaky && r->flaky_fails)),
+		.test_ms = r->test_ms, .concurrency = r->concurrency, .retries = r->retries,
+		.infra_retries = r->infra_retries, .flaky_fails = r->flaky_fails,
+	};
+	struct ht_bucket b;
+	int opened = 0, have = 0;
 
-		if (fclose(r->sum) == EOF)
-			ok = 0;
-		if (ok)
-			summary_store(r, cfg);
+	if (!r->run_id)
+		return;
+	if (r->sum.fp && r->ops->bucket) {
+		opened = 1;
+		have = r->ops->bucket(cfg, &b) == 0;
 	}
-	if (r->sum_path)
-		unlink(r->sum_path);
-	r->sum = NULL;
-	free(r->sum_path);
-	r->sum_path = NULL;
+	ht_summary_close(&r->sum, r->run_id, &t, have ? &b : NULL);
+	if (opened)
+		ht_bucket_release(&b); /* in both cases, as ops->bucket asks */
 }
 
 /* The last lines for a person: where the results, the artifacts and the
@@ -775,7 +636,7 @@ static void where_lines(const struct run *r)
 		fprintf(stderr, "results: %s\n", r->output);
 	if (r->bucket_where)
 		fprintf(stderr, "artifacts: %s\n", r->bucket_where);
-	if (r->sum_stored)
+	if (r->sum.stored)
 		fprintf(stderr, "report: ht-report --run %s (--html FILE, --junit FILE)\n", r->run_id);
 	else if (r->output)
 		fprintf(stderr, "report: ht-report %s (--html FILE, --junit FILE)\n", r->output);
@@ -875,7 +736,7 @@ int main(int argc, char **argv)
 			return HT_EXIT_NOINPUT;
 		}
 	}
-	code = read_plan(&r, in, in_name, cfg.timeout_s > 0 ? cfg.timeout_s : 300);
+	code = ht_plan_read(in, in_name, cfg.timeout_s > 0 ? cfg.timeout_s : 300, add_test, &r);
 	if (in != stdin)
 		fclose(in);
 	if (code)
@@ -992,7 +853,7 @@ out:
 		r.ops->close(r.prov);
 	if (use_af)
 		ht_atomic_abort(&af);
-	if (r.sum || r.sum_path)
+	if (r.sum.path)
 		summary_close(&r, &cfg);
 	for (i = 0; i < r.n; i++) {
 		free(r.t[i].rec);

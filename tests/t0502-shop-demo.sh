@@ -20,7 +20,12 @@ test_expect_success 'make demo: the whole suite passes on the local provider' '
 	test_jq -s "length == 29 and all(.schema == \"ht.result/1\" and .ok)" $H/results.jsonl &&
 	test_jq -s "map(.run_id) | unique | length == 1" $H/results.jsonl &&
 	test_grep "29 tests in .*: 29 passed" err &&
-	test_grep "^results:   \.hypertest/results\.jsonl" out
+	test_grep "^results:   \.hypertest/results\.jsonl" out &&
+	# It ends with ht-report: the slowest tests, the totals, the report.
+	test_grep "^slowest:" out &&
+	test_grep "29 passed, 0 failed" out &&
+	test_grep "^report:    \.hypertest/report\.html" out &&
+	test -s $H/report.html && test -s $H/junit.xml && test -s $H/trace.json
 '
 
 test_expect_success 'the receipt a test left in $HT_OUTPUT_DIR is an artifact' '

@@ -70,6 +70,15 @@ static int finish(struct ht_summary *s, const struct ht_summary_totals *t)
 		"\"retries\":%ld,\"infra_retries\":%ld,\"flaky_fails\":%s",
 		(long long)wall, (long long)t->test_ms, wall > 0 ? (double)t->test_ms / (double)wall : 0.0,
 		t->concurrency, t->retries, t->infra_retries, t->flaky_fails ? "true" : "false");
+	if (t->about && json_object_size(t->about)) {
+		/* The object's members, without its braces, into ours. */
+		char *obj = json_dumps(t->about, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		size_t n = obj ? strlen(obj) : 0;
+
+		if (n > 2)
+			fprintf(s->fp, ",%.*s", (int)(n - 2), obj + 1);
+		free(obj);
+	}
 	fprintf(s->fp, ",\"finished_at\":\"%s\",\"duration_ms\":%lld,\"total\":%d,\"counts\":"
 		"{\"passed\":%d,\"failed\":%d,\"timed_out\":%d,\"error\":%d,\"flaky\":%d,\"skipped\":%d,"
 		"\"interrupted\":%d},\"ok\":%s}\n", ended, (long long)wall, t->total, t->passed, t->failed,

@@ -77,7 +77,8 @@ test_expect_success 'the run summary has the totals, the speed-up and the settin
   test_jq ".concurrency == 4 and .retries == 1 and .infra_retries == 2 and .flaky_fails == false" "$sum" &&
   test_jq ".test_ms >= 1200 and .wall_ms > 0" "$sum" &&
   test_jq "(.speedup - (.test_ms / .wall_ms) | fabs) < 0.01" "$sum" &&
-  test_jq ".results | length == 4" "$sum"
+  test_jq ".results | length == 4" "$sum" &&
+  test_jq ".sandbox == \"none\" and .root == \"host\" and (has(\"image\") | not)" "$sum"
 '
 
 test_done

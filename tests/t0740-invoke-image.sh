@@ -67,7 +67,11 @@ test_expect_success 'ht-plan | ht-invoke run the tests in the image' '
 	test_grep "root unpacked" err &&
 	test "$(wc -l <res.jsonl)" = 4 &&
 	res_jq res.jsonl image.sh ".status == \"passed\" and (.output_tail | test(\"only in the image\"))" &&
-	res_jq res.jsonl env.sh ".status == \"passed\""
+	res_jq res.jsonl env.sh ".status == \"passed\"" &&
+	# The run summary names the image that ran the tests.
+	run=$(jq -r .run_id res.jsonl | head -n 1) &&
+	test_jq ".root == \"image\" and .image.digest == \"$(jq -r .digest img.json)\"" \
+		".hypertest/bucket/$run/hypertest.results.json"
 '
 
 test_expect_success 'the root is read-only, /tmp is writable, /var/task is the built project' '

@@ -38,6 +38,9 @@ test_expect_success 'a run through Lambda (moto): results, and the summary in th
   test_jq ".total == 3 and .counts.passed == 2 and .counts.failed == 1 and .ok == false" summary.json &&
   test_jq "(.results | map(.test_id)) == [\"t0\",\"t1\",\"t2\"]" summary.json &&
   test_jq ".duration_ms >= 0 and (.started_at | test(\"Z$\")) and (.finished_at | test(\"Z$\"))" summary.json &&
+  # What ran the tests: the function, its region, and (an Image function)
+  # the image digest Lambda reports as its CodeSha256.
+  test_jq ".function == \"fn\" and .region == \"us-east-1\" and (.image.digest | test(\"^sha256:[0-9a-f]{64}$\"))" summary.json &&
   jq -c ".results[]" summary.json >from-bucket.jsonl && test_cmp out.jsonl from-bucket.jsonl
 '
 

@@ -87,6 +87,7 @@ struct run {
 	int64_t test_ms;
 	char *bucket_where;      /* "<bucket>/<run_id>/": the artifacts, for people */
 	int stream_failures;     /* stderr is no terminal: a line per failure as it comes */
+	json_t *about;           /* what ran the tests (ops->about), for the summary */
 	const char *output;      /* -o FILE, or NULL for stdout */
 };
 
@@ -617,6 +618,7 @@ static void summary_close(struct run *r, const struct ht_config *cfg)
 
 	if (!r->run_id)
 		return;
+	t.about = r->about;
 	if (r->sum.fp && r->ops->bucket) {
 		opened = 1;
 		have = r->ops->bucket(cfg, &b) == 0;
@@ -752,6 +754,10 @@ int main(int argc, char **argv)
 		popts.concurrency = r.concurrency < r.n ? r.concurrency : r.n;
 		if (r.ops->open(&r.prov, &cfg, &popts, &code) < 0)
 			goto out;
+		if (r.ops->about) {
+			r.about = json_object();
+			r.ops->about(r.prov, r.about);
+		}
 	}
 
 	if (output) {
@@ -862,6 +868,7 @@ out:
 	free(r.t);
 	free(r.order);
 	free(r.slot_busy);
+	json_decref(r.about);
 	free(r.bucket_where);
 	free(r.run_id);
 	ht_buf_release(&r.problems);

@@ -132,6 +132,13 @@ struct ht_provider_ops {
 	/* Stops everything still running (no completions are reported) and
 	 * frees p. */
 	void (*close)(struct ht_provider *p);
+	/*
+	 * Optional: adds to obj (borrowed) what the run summary should say
+	 * about what ran the tests: "image" ({"digest": ...} when the
+	 * provider knows which image runs them), and provider details
+	 * ("function", "region", "sandbox", "root").
+	 */
+	void (*about)(struct ht_provider *p, json_t *obj);
 };
 
 /* The providers built in, by name ("local", ...); NULL when unknown. */

@@ -37,6 +37,8 @@ struct ht_summary_totals {
 	int64_t test_ms;  /* the sum of every attempt's own time */
 	long concurrency, retries, infra_retries;
 	int flaky_fails;
+	json_t *about;    /* borrowed, may be NULL: members added as they are
+	                     (the provider's "image", "function", "sandbox"...) */
 };
 
 /*

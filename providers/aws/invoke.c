@@ -30,6 +30,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "ht/jsonl.h"
 #include "ht/config.h"
 #include "ht/diag.h"
 #include "ht/exit.h"
@@ -103,6 +104,7 @@ struct ht_provider {
 	struct inv *wire;            /* in the multi handle */
 	struct done *done, *done_tail;
 	int64_t fn_timeout_ms;       /* the function's configured timeout */
+	char *code_sha256;           /* an Image function's image digest (hex), or NULL */
 	int64_t client_timeout_ms;   /* what the client waits for an answer */
 	int warned_timeout;
 	int gen;                     /* credentials renewed this many times */
@@ -657,6 +659,7 @@ static void aws_close(struct ht_provider *p)
 	free_done(p);
 	ht_aws_release(&p->aws);
 	free(p->creds_dead);
+	free(p->code_sha256);
 	free(p->function);
 	free(p->url);
 	free(p);
@@ -689,6 +692,10 @@ static int get_configuration(struct ht_provider *p, int *code)
 		p->fn_timeout_ms = json_integer_value(json_object_get(j, "Timeout")) * 1000;
 	else
 		p->fn_timeout_ms = 3000; /* Lambda's default */
+	/* For a function of package type Image, CodeSha256 is the digest
+	 * of the image it runs: the run summary names it. */
+	if (!strcmp(ht_json_str(j, "PackageType", "Zip"), "Image") && ht_json_str(j, "CodeSha256", NULL))
+		p->code_sha256 = ht_xstrdup(ht_json_str(j, "CodeSha256", NULL));
 	state = json_string_value(json_object_get(j, "State"));
 	if (state && strcmp(state, "Active"))
 		ht_warning("the function '%s' is %s, not Active: invocations may fail or wait", p->function, state);
@@ -765,6 +772,16 @@ fail:
 	return -1;
 }
 
+/* The function, its region, and the image it runs when Lambda said. */
+static void aws_about(struct ht_provider *p, json_t *obj)
+{
+	ht_json_set_str(obj, "function", p->function);
+	ht_json_set_str(obj, "region", p->aws.region);
+	if (p->code_sha256)
+		json_object_set_new(obj, "image", json_pack("{s:s+}", "digest", strchr(p->code_sha256, ':') ? "" :
+							    "sha256:", p->code_sha256));
+}
+
 const struct ht_provider_ops ht_provider_aws = {
 	.name = "aws",
 	.schema = &ht_aws_schema,
@@ -777,4 +794,5 @@ const struct ht_provider_ops ht_provider_aws = {
 	.pending = aws_pending,
 	.cancel = aws_cancel,
 	.close = aws_close,
+	.about = aws_about,
 };

@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "ht/jsonl.h"
 #include "ht/bucket.h"
 #include "ht/config.h"
 #include "ht/diag.h"
@@ -358,6 +359,16 @@ static int local_bucket(const struct ht_config *cfg, struct ht_bucket *b)
 	return rc;
 }
 
+/* The sandbox, the root, and in image mode the image it runs. */
+static void local_about(struct ht_provider *p, json_t *obj)
+{
+	ht_json_set_str(obj, "sandbox", p->box.use_bwrap ? "bwrap" : "none");
+	ht_json_set_str(obj, "root", p->box.image_mode ? "image" : "host");
+	if (p->box.image_mode && p->img.digest[0])
+		json_object_set_new(obj, "image", json_pack("{s:s,s:s?}", "digest", p->img.digest,
+							    "reference", p->img.ref));
+}
+
 const struct ht_provider_ops ht_provider_local = {
 	.name = "local",
 	.schema = &ht_local_schema,
@@ -369,4 +380,5 @@ const struct ht_provider_ops ht_provider_local = {
 	.pending = local_pending,
 	.cancel = local_cancel,
 	.close = local_close,
+	.about = local_about,
 };

@@ -485,11 +485,7 @@ void ht_config_release(struct ht_config *c)
 
 char *ht_config_path(const struct ht_config *c, const char *p)
 {
-	if (!p)
-		return NULL;
-	if (*p == '/')
-		return ht_xstrdup(p);
-	return ht_path_join(c->root ? c->root : ".", p);
+	return p ? ht_path_resolve(c->root ? c->root : ".", p) : NULL;
 }
 
 char *ht_config_state_path(const struct ht_config *c, const char *name)

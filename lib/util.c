@@ -321,6 +321,27 @@ char *ht_path_join(const char *a, const char *b)
 	return ht_xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
 }
 
+char *ht_path_resolve(const char *base, const char *path)
+{
+	return path[0] == '/' ? ht_xstrdup(path) : ht_path_join(base, path);
+}
+
+char *ht_self_dir(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return ht_xstrdup(*self ? self : "/");
+}
+
 /*
  * Creates a new, empty "PATH.tmp.XXXXXX" (six random letters or digits) for
  * writing, with mode less the umask as the kernel applies it: nothing here

@@ -69,23 +69,14 @@ struct out_layer {
 };
 
 /* p resolved against root: p itself when absolute. New string. */
-static char *resolve(const char *root, const char *p)
-{
-	return *p == '/' ? ht_xstrdup(p) : ht_path_join(root, p);
-}
-
+/* ht-runner next to this program, else on PATH. */
 static char *default_runner(void)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
+	char *dir = ht_self_dir();
+	char *r = dir ? ht_path_join(dir, "ht-runner") : ht_xstrdup("ht-runner");
 
-	if (n <= 0)
-		return ht_xstrdup("ht-runner");
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	*slash = '\0';
-	return ht_xasprintf("%s/ht-runner", self);
+	free(dir);
+	return r;
 }
 
 static json_t *layer_record(const struct out_layer *l)
@@ -273,7 +264,7 @@ static void load_config(struct build *b)
 	}
 	if (!o->tag)
 		o->tag = "latest";
-	b->state_dir = resolve(o->root, b->cfg.state_dir ? b->cfg.state_dir : HT_STATE_DIR_DEFAULT);
+	b->state_dir = ht_path_resolve(o->root, b->cfg.state_dir ? b->cfg.state_dir : HT_STATE_DIR_DEFAULT);
 	if (o->epoch < 0) {
 		e = getenv("SOURCE_DATE_EPOCH");
 		o->epoch = 0;
@@ -291,7 +282,7 @@ static void load_config(struct build *b)
 static int open_store(struct build *b)
 {
 	b->store_dir = b->o.store ? ht_xstrdup(b->o.store) :
-		resolve(b->o.root, b->cfg.image.store ? b->cfg.image.store : HT_OCI_DEFAULT_DIR);
+		ht_path_resolve(b->o.root, b->cfg.image.store ? b->cfg.image.store : HT_OCI_DEFAULT_DIR);
 	if (ht_oci_open(&b->store, b->store_dir, 1) < 0)
 		return HT_EXIT_IOERR;
 	if (!b->o.no_cache)

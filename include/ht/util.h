@@ -101,6 +101,11 @@ int ht_read_file(const char *path, size_t max, char **out, size_t *len);
 char *ht_which(const char *prog);
 /* Joins two path pieces with one '/'; new string. */
 char *ht_path_join(const char *a, const char *b);
+/* path as is when it is absolute, else joined to base; new string. */
+char *ht_path_resolve(const char *base, const char *path);
+/* The directory of the running program (/proc/self/exe), a new string,
+ * or NULL when it cannot be read. */
+char *ht_self_dir(void);
 
 /* --- time ------------------------------------------------------------------ */
 /* Milliseconds of CLOCK_MONOTONIC, for durations and deadlines. */

@@ -97,8 +97,7 @@ static char *find_in_path(const char *prog)
 static char *find_runner(const struct ht_provider_opts *opts)
 {
 	const char *bin = opts && opts->bin ? opts->bin : getenv("HT_BIN");
-	char self[PATH_MAX], *slash, *f;
-	ssize_t n;
+	char *self, *f;
 
 	if (bin && *bin) {
 		f = ht_xasprintf("%s/ht-runner", bin);
@@ -106,16 +105,10 @@ static char *find_runner(const struct ht_provider_opts *opts)
 			return f;
 		free(f);
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return NULL;
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = 0;
-	f = ht_xasprintf("%s/ht-runner", self);
-	if (access(f, X_OK) == 0)
+	self = ht_self_dir();
+	f = self ? ht_path_join(self, "ht-runner") : NULL;
+	free(self);
+	if (f && access(f, X_OK) == 0)
 		return f;
 	free(f);
 	return NULL;
@@ -124,7 +117,7 @@ static char *find_runner(const struct ht_provider_opts *opts)
 /* An absolute version of path (relative to base when it is relative). */
 static char *absolute(const char *base, const char *path)
 {
-	char *joined = path[0] == '/' ? ht_xstrdup(path) : ht_path_join(base, path);
+	char *joined = ht_path_resolve(base, path);
 	char *real = realpath(joined, NULL);
 
 	if (real) {

@@ -143,7 +143,7 @@ int local_image_open(struct local_image *im, const struct ht_config *cfg, int *c
 	if (!im->ref)
 		goto out;
 	rel = cfg->image.store ? ht_xstrdup(cfg->image.store) : ht_xasprintf("%s/oci",
-				cfg->state_dir ? cfg->state_dir : ".hypertest");
+				cfg->state_dir ? cfg->state_dir : HT_STATE_DIR_DEFAULT);
 	im->store = ht_config_path(cfg, rel);
 	free(rel);
 

@@ -236,5 +236,15 @@ int main(void)
 	test_mkdir();
 	test_atomic_umask();
 	test_which();
+	{
+		char *a = ht_path_resolve("/root", "x/y"), *b = ht_path_resolve("/root", "/abs"), *d = ht_self_dir();
+
+		is_str(a, "/root/x/y", "a relative path joins its base");
+		is_str(b, "/abs", "an absolute path stays as it is");
+		ok(d && d[0] == '/' && strstr(d, "tests") != NULL, "the program's own directory");
+		free(a);
+		free(b);
+		free(d);
+	}
 	return tap_done();
 }

@@ -824,7 +824,18 @@ out:
 				break;
 			ht_sleep_ms(2);
 		}
-		ht_sleep_ms(20);
+		/* The server thread takes a resumed connection off its suspended
+		 * list only when it handles it, and MHD_stop_daemon() aborts the
+		 * process while any is still there: wait until the connections
+		 * are gone (the clients were answered or dropped), at most until
+		 * the deadline, rather than for a guessed moment. */
+		for (;;) {
+			const union MHD_DaemonInfo *di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+			if (!di || di->num_connections == 0 || ht_now_ms() > until)
+				break;
+			ht_sleep_ms(5);
+		}
 		MHD_stop_daemon(mhd);
 	}
 	if (S.evfd >= 0)

@@ -65,17 +65,59 @@ static json_t *cases_text(const struct ht_report_test *t)
 	return v;
 }
 
-static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t)
+/* The folder every artifact link starts with (up to its last '/'), the
+ * caller's to free, or NULL: the page has it once, each link its rest. */
+static char *href_base(const struct ht_report *r)
+{
+	char *base = NULL;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		json_t *arts = json_object_get(r->t[i].rec, "artifacts");
+
+		for (j = 0; j < json_array_size(arts) && j < HTML_ARTIFACTS_MAX; j++) {
+			const char *k = json_string_value(json_array_get(arts, j));
+			char *h;
+
+			if (!k)
+				continue;
+			h = ht_report_artifact_href(r, k);
+			if (!base) {
+				base = h;
+				n = strlen(h);
+				continue;
+			}
+			while (n && strncmp(base, h, n))
+				n--;
+			free(h);
+		}
+	}
+	while (n && base[n - 1] != '/')
+		n--;
+	if (base)
+		base[n] = '\0';
+	if (!n) {
+		free(base);
+		base = NULL;
+	}
+	return base;
+}
+
+/* A test as the page has it: name, status, times, message, output
+ * (cut), cases, artifact links (without the base of hbase bytes),
+ * attempts. A total equal to the duration, an artifact count equal to
+ * the links and an attempt's message equal to the test's are left out. */
+static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t, size_t hbase)
 {
 	json_t *o = json_object(), *p = json_array(), *arts = json_object_get(t->rec, "artifacts");
 	json_t *fails = json_object_get(json_object_get(t->rec, "tests"), "failures"), *c;
 	int j;
 
 	json_object_set_new(o, "n", json_string(t->name));
-	json_object_set_new(o, "i", json_string(t->test_id));
 	json_object_set_new(o, "s", json_string(ht_rstatus_name(t->status)));
 	json_object_set_new(o, "d", json_integer(t->duration_ms));
-	json_object_set_new(o, "T", json_integer(t->total_ms));
+	if (t->total_ms != t->duration_ms)
+		json_object_set_new(o, "T", json_integer(t->total_ms));
 	if (*t->message)
 		json_object_set_new(o, "m", cut(t->message, HTML_MESSAGE_MAX, 0));
 	/* Output is inlined for what did not plainly pass; the rest is linked. */
@@ -107,25 +149,27 @@ static json_t *test_json(const struct ht_report *r, const struct ht_report_test 
 			if (k) {
 				char *h = ht_report_artifact_href(r, k);
 
-				json_array_append_new(a, json_string(h));
+				json_array_append_new(a, json_string(strlen(h) >= hbase ? h + hbase : h));
 				free(h);
 			}
 		}
+		if (json_array_size(arts) != json_array_size(a))
+			json_object_set_new(o, "A", json_integer((json_int_t)json_array_size(arts)));
 		json_object_set_new(o, "a", a);
-		json_object_set_new(o, "A", json_integer((json_int_t)json_array_size(arts)));
 	}
 	/* Attempts: [lane, start, end, dispatch (ms from t0, -1 unknown),
 	 * status, attempt, exact, slot, worker, cold (1, 0, -1), retry
-	 * reason, message, duration]. */
+	 * reason, message (null: the test's), duration]. */
 	for (j = 0; j < t->natt; j++) {
 		const struct ht_report_attempt *a = &t->att[j];
 		int timed = a->lane >= 0 && r->t0_ms >= 0;
+		json_t *m = strcmp(a->message, t->message) ? cut(a->message, HTML_MESSAGE_MAX, 0) : json_null();
 
 		json_array_append_new(p, json_pack("[i,I,I,I,s,i,i,i,s?,i,s?,o,I]", timed ? a->lane : -1,
 			(json_int_t)(timed ? a->start_ms - r->t0_ms : -1), (json_int_t)(timed ? a->end_ms - r->t0_ms : -1),
 			(json_int_t)(timed && a->dispatch_ms >= 0 ? a->dispatch_ms - r->t0_ms : -1),
 			ht_rstatus_name(a->status), a->attempt, a->exact, a->slot, a->worker, a->cold,
-			a->retry_reason, cut(a->message, HTML_MESSAGE_MAX, 0), (json_int_t)a->duration_ms));
+			a->retry_reason, m, (json_int_t)a->duration_ms));
 	}
 	json_object_set_new(o, "p", p);
 	return o;
@@ -179,7 +223,8 @@ static int data(const struct ht_report *r, FILE *fp)
 {
 	json_t *d = json_object(), *tests = json_array(), *cases = json_object(), *counts = json_object();
 	json_t *img = json_object_get(r->summary, "image");
-	size_t i;
+	char *base = href_base(r);
+	size_t i, hbase = base ? strlen(base) : 0;
 	int k, rc;
 
 	for (k = 0; k < HT_RS_N; k++) {
@@ -204,9 +249,11 @@ static int data(const struct ht_report *r, FILE *fp)
 	json_object_set_new(d, "t1", json_integer(r->t0_ms >= 0 ? r->t1_ms - r->t0_ms : -1));
 	json_object_set_new(d, "cases", cases);
 	json_object_set_new(d, "counts", counts);
+	put(d, "href", base ? json_string(base) : NULL);
+	free(base);
 	json_object_set_new(d, "tests", tests);
 	for (i = 0; i < r->n; i++)
-		json_array_append_new(tests, test_json(r, &r->t[i]));
+		json_array_append_new(tests, test_json(r, &r->t[i], hbase));
 	fputs("<script id=\"ht-data\" type=\"application/json\">", fp);
 	rc = json_dump_callback(d, escaped, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputs("</script>\n", fp);

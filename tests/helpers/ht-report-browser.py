@@ -136,7 +136,7 @@ def main():
             if b.evaluate("document.documentElement.getAttribute('data-ht-ready')") == "1":
                 out["ready"] = True
                 break
-            time.sleep(0.05)
+            time.sleep(0.01)
         m = b.call("Performance.getMetrics")["metrics"]
         out["metrics"] = {x["name"]: round(x["value"] * 1000) for x in m
                           if x["name"] in ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")}

@@ -21,6 +21,11 @@ static const char *const template_lines[] = {
 #define DATA_MARK "<!--HT-DATA-->\n"
 /* The most of a test's output inlined; the rest is linked. */
 #define HTML_TAIL_MAX (8 * 1024)
+/* The most of all outputs inlined: when many tests failed, each gets
+ * its share of it, at least HTML_TAIL_MIN, so that the page stays quick
+ * to load. */
+#define HTML_TAILS_MAX (1024 * 1024)
+#define HTML_TAIL_MIN 1024
 /* The most of a message inlined. */
 #define HTML_MESSAGE_MAX 2000
 /* Artifact links inlined per test. */
@@ -65,6 +70,24 @@ static json_t *cases_text(const struct ht_report_test *t)
 	return v;
 }
 
+/* Output is inlined for what did not plainly pass; the rest is linked. */
+static int inlined(const struct ht_report_test *t)
+{
+	return t->output_tail && *t->output_tail && t->status != HT_RS_PASSED && t->status != HT_RS_SKIPPED;
+}
+
+/* The most of one test's output inlined: HTML_TAIL_MAX, or its share of
+ * HTML_TAILS_MAX when many have output, at least HTML_TAIL_MIN. */
+static size_t tail_max(const struct ht_report *r)
+{
+	size_t i, n = 0, max;
+
+	for (i = 0; i < r->n; i++)
+		n += (size_t)inlined(&r->t[i]);
+	max = n ? HTML_TAILS_MAX / n : HTML_TAIL_MAX;
+	return max > HTML_TAIL_MAX ? HTML_TAIL_MAX : max < HTML_TAIL_MIN ? HTML_TAIL_MIN : max;
+}
+
 /* The folder every artifact link starts with (up to its last '/'), the
  * caller's to free, or NULL: the page has it once, each link its rest. */
 static char *href_base(const struct ht_report *r)
@@ -107,7 +130,7 @@ static char *href_base(const struct ht_report *r)
  * (cut), cases, artifact links (without the base of hbase bytes),
  * attempts. A total equal to the duration, an artifact count equal to
  * the links and an attempt's message equal to the test's are left out. */
-static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t, size_t hbase)
+static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t, size_t hbase, size_t tail)
 {
 	json_t *o = json_object(), *p = json_array(), *arts = json_object_get(t->rec, "artifacts");
 	json_t *fails = json_object_get(json_object_get(t->rec, "tests"), "failures"), *c;
@@ -120,9 +143,8 @@ static json_t *test_json(const struct ht_report *r, const struct ht_report_test 
 		json_object_set_new(o, "T", json_integer(t->total_ms));
 	if (*t->message)
 		json_object_set_new(o, "m", cut(t->message, HTML_MESSAGE_MAX, 0));
-	/* Output is inlined for what did not plainly pass; the rest is linked. */
-	if (t->output_tail && *t->output_tail && t->status != HT_RS_PASSED && t->status != HT_RS_SKIPPED)
-		json_object_set_new(o, "o", cut(t->output_tail, HTML_TAIL_MAX, 1));
+	if (inlined(t))
+		json_object_set_new(o, "o", cut(t->output_tail, tail, 1));
 	if ((c = cases_text(t)))
 		json_object_set_new(o, "c", c);
 	if (json_array_size(fails)) {
@@ -224,7 +246,7 @@ static int data(const struct ht_report *r, FILE *fp)
 	json_t *d = json_object(), *tests = json_array(), *cases = json_object(), *counts = json_object();
 	json_t *img = json_object_get(r->summary, "image");
 	char *base = href_base(r);
-	size_t i, hbase = base ? strlen(base) : 0;
+	size_t i, hbase = base ? strlen(base) : 0, tail = tail_max(r);
 	int k, rc;
 
 	for (k = 0; k < HT_RS_N; k++) {
@@ -253,7 +275,7 @@ static int data(const struct ht_report *r, FILE *fp)
 	free(base);
 	json_object_set_new(d, "tests", tests);
 	for (i = 0; i < r->n; i++)
-		json_array_append_new(tests, test_json(r, &r->t[i], hbase));
+		json_array_append_new(tests, test_json(r, &r->t[i], hbase, tail));
 	fputs("<script id=\"ht-data\" type=\"application/json\">", fp);
 	rc = json_dump_callback(d, escaped, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputs("</script>\n", fp);

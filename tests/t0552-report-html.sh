@@ -124,12 +124,13 @@ test_expect_success 'hostile records: </script>, <!--, U+2028, a huge output; sl
   test $(wc -c <h.html) -lt 60000
 '
 
-# many N FAILED: N records (FAILED of them failed, the others passed, a
-# tenth of those on a retry) on 20 slots, each with artifacts.
+# many N FAILED [OUT]: N records (FAILED of them failed, the others
+# passed, a tenth of those on a retry) on 20 slots, each with artifacts
+# and OUT bytes of output (default a line).
 many() {
-  python3 - "$1" "$2" <<-\EOT
+  python3 - "$1" "$2" "${3:-0}" <<-\EOT
 	import json, sys
-	n, bad = int(sys.argv[1]), int(sys.argv[2]); slots = [1000] * 20
+	n, bad, big = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]); slots = [1000] * 20
 	for i in range(n):
 	    st = "failed" if i % (n // bad) == 0 and i // (n // bad) < bad else "passed"
 	    atts = []
@@ -143,7 +144,7 @@ many() {
 	    print(json.dumps({"schema": "ht.result/1", "run_id": "run-many", "test_id": "t%05d" % i, "name": "tests/t%05d.sh" % i,
 	                      "file": "tests/t%05d.sh" % i, "status": "flaky" if len(atts) > 1 else st, "ok": st != "failed",
 	                      "duration_ms": last["duration_ms"], "message": last["message"], "attempt": len(atts), "attempts": atts,
-	                      "artifacts": ["run-many/t%05d/stdout.txt" % i], "output_tail": "out %d\n" % i}))
+	                      "artifacts": ["run-many/t%05d/stdout.txt" % i], "output_tail": "z" * big + "out %d\n" % i}))
 	EOT
 }
 
@@ -172,6 +173,20 @@ test_expect_success '2,500 tests: ready, a page of rows at once, the rest on dem
   test_jq ".eval[7][1] == 2499 and (.eval[7][2] | contains(\"t02499/stdout.txt\"))" m.json &&
   test_jq ".eval[8][0] == 2 * .eval[8][1] and .eval[8][2] == 2 * .eval[8][3] and .eval[8][3] > 100" m.json &&
   test_jq ".eval[9] > 0" m.json
+'
+
+test_expect_success 'many failed: their outputs share 1 MiB, each its end (at least 1 KiB), linked' '
+  many 400 400 9000 >f.jsonl &&
+  test_expect_code 1 ht-report -q --html f.html f.jsonl &&
+  test $(wc -c <f.html) -lt $((1024 * 1024 + 200 * 1024)) &&
+  python3 "$BROWSER" --eval "document.querySelector(\"#failures pre\").textContent" \
+    --eval "document.querySelector(\"#failures .arts a\").getAttribute(\"href\")" "file://$TRASH/f.html" >f.json &&
+  test_jq ".ready and .exceptions == []" f.json &&
+  test_jq ".eval[0] | startswith(\"[...]zzz\") and endswith(\"zzzout 0\\n\") and length > 2000 and length < 3000" f.json &&
+  test_jq ".eval[1] == \"run-many/t00000/stdout.txt\"" f.json &&
+  many 3 3 9000 >g.jsonl &&
+  test_expect_code 1 ht-report -q --html g.html g.jsonl &&
+  test $(wc -c <g.html) -gt $((3 * 8 * 1024))
 '
 
 test_done

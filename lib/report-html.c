@@ -88,49 +88,10 @@ static size_t tail_max(const struct ht_report *r)
 	return max > HTML_TAIL_MAX ? HTML_TAIL_MAX : max < HTML_TAIL_MIN ? HTML_TAIL_MIN : max;
 }
 
-/* The folder every artifact link starts with (up to its last '/'), the
- * caller's to free, or NULL: the page has it once, each link its rest. */
-static char *href_base(const struct ht_report *r)
-{
-	char *base = NULL;
-	size_t i, j, n = 0;
-
-	for (i = 0; i < r->n; i++) {
-		json_t *arts = json_object_get(r->t[i].rec, "artifacts");
-
-		for (j = 0; j < json_array_size(arts) && j < HTML_ARTIFACTS_MAX; j++) {
-			const char *k = json_string_value(json_array_get(arts, j));
-			char *h;
-
-			if (!k)
-				continue;
-			h = ht_report_artifact_href(r, k);
-			if (!base) {
-				base = h;
-				n = strlen(h);
-				continue;
-			}
-			while (n && strncmp(base, h, n))
-				n--;
-			free(h);
-		}
-	}
-	while (n && base[n - 1] != '/')
-		n--;
-	if (base)
-		base[n] = '\0';
-	if (!n) {
-		free(base);
-		base = NULL;
-	}
-	return base;
-}
-
 /* A test as the page has it: name, status, times, message, output
- * (cut), cases, artifact links (without the base of hbase bytes),
- * attempts. A total equal to the duration, an artifact count equal to
+ * (cut to tail bytes), cases, artifact links, attempts. A total equal to the duration, an artifact count equal to
  * the links and an attempt's message equal to the test's are left out. */
-static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t, size_t hbase, size_t tail)
+static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t, size_t tail)
 {
 	json_t *o = json_object(), *p = json_array(), *arts = json_object_get(t->rec, "artifacts");
 	json_t *fails = json_object_get(json_object_get(t->rec, "tests"), "failures"), *c;
@@ -171,7 +132,7 @@ static json_t *test_json(const struct ht_report *r, const struct ht_report_test 
 			if (k) {
 				char *h = ht_report_artifact_href(r, k);
 
-				json_array_append_new(a, json_string(strlen(h) >= hbase ? h + hbase : h));
+				json_array_append_new(a, json_string(h));
 				free(h);
 			}
 		}
@@ -245,8 +206,7 @@ static int data(const struct ht_report *r, FILE *fp)
 {
 	json_t *d = json_object(), *tests = json_array(), *cases = json_object(), *counts = json_object();
 	json_t *img = json_object_get(r->summary, "image");
-	char *base = href_base(r);
-	size_t i, hbase = base ? strlen(base) : 0, tail = tail_max(r);
+	size_t i, tail = tail_max(r);
 	int k, rc;
 
 	for (k = 0; k < HT_RS_N; k++) {
@@ -271,11 +231,9 @@ static int data(const struct ht_report *r, FILE *fp)
 	json_object_set_new(d, "t1", json_integer(r->t0_ms >= 0 ? r->t1_ms - r->t0_ms : -1));
 	json_object_set_new(d, "cases", cases);
 	json_object_set_new(d, "counts", counts);
-	put(d, "href", base ? json_string(base) : NULL);
-	free(base);
 	json_object_set_new(d, "tests", tests);
 	for (i = 0; i < r->n; i++)
-		json_array_append_new(tests, test_json(r, &r->t[i], hbase, tail));
+		json_array_append_new(tests, test_json(r, &r->t[i], tail));
 	fputs("<script id=\"ht-data\" type=\"application/json\">", fp);
 	rc = json_dump_callback(d, escaped, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputs("</script>\n", fp);

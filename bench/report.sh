@@ -4,10 +4,11 @@
 # 200 slots), then prints how long ht-report takes to write the summary,
 # the JUnit XML, the trace and the HTML, how large each file is, and, in
 # headless Chromium, how long the page takes from navigation to drawn
-# (its script's own time, data-ht-render-ms), to filter by status and to
-# sort by duration. The same again without slots (one lane per test).
-# Target: the page drawn in well under a second.
-#   HT_BIN=bin sh bench/report.sh [N]
+# (its script's own time, data-ht-render-ms), to filter by status, to
+# sort by duration and to make every row, each until the next frame is
+# drawn. The same again without slots (one lane per test).
+# Target: the page drawn in well under a second (under 500 ms here).
+#   HT_BIN=bin [HT_OLD_BIN=dir] [HT_BENCH_ROUNDS=3] sh bench/report.sh [N]
 set -eu
 N=${1:-10000}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,8 +59,42 @@ now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 size() { echo "$(( $(wc -c <"$1") / 1024 )) KiB"; }
 browser=$src/tests/helpers/ht-report-browser.py
+# frame EXPR: a promise of the milliseconds from EXPR to the next frame
+# drawn after it (a task after its animation frame), EXPR's value beside.
+frame() { echo "new Promise(function (r) { var t = performance.now(), v = ($1); requestAnimationFrame(function () { setTimeout(function () { r([performance.now() - t, v]); }, 0); }); })"; }
+# The page in headless Chromium: navigation to drawn (the first frame
+# after the script), the script's own time, filter by status, sort,
+# "show all" rows, the timeline's bars (a canvas says how many it drew).
+page() {
+  python3 "$browser" \
+    --eval "new Promise(function (r) { requestAnimationFrame(function () { setTimeout(function () { r(performance.now()); }, 0); }); })" \
+    --eval "+document.documentElement.getAttribute('data-ht-render-ms')" \
+    --eval "$(frame "location.hash = 'status=failed'")" \
+    --eval "window.htReport ? htReport.view().length : document.querySelectorAll('div.row').length" \
+    --eval "new Promise(function (r) { location.hash = ''; setTimeout(r, 50); })" \
+    --eval "$(frame "document.querySelector('.thead [data-k=duration]').click()")" \
+    --eval "$(frame "document.querySelector('#rows-more [data-n=all]') ? document.querySelector('#rows-more [data-n=all]').click() || 1 : 0")" \
+    --eval "document.querySelectorAll('div.row').length" \
+    --eval "+(document.getElementById('tl').getAttribute('data-bars') || document.querySelectorAll('#tl .bar').length)" \
+    "file://$dir/$1" >page.json
+  python3 - page.json "$2" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); e = p["eval"]; m = p.get("metrics", {})
+if not p["ready"] or p["exceptions"]:
+    print("%s: not ready (%s)" % (sys.argv[2], p["exceptions"])); sys.exit(0)
+# "all rows": the time to make every row on "all N left"; a page with
+# no such control made them all at load (n/a).
+allrows = "%4.0f ms" % e[6][0] if e[6][1] else "n/a"
+print("%-4s drawn %5.0f ms (script %4d; tasks %s: script %s, layout %s, style %s) | filter %4.0f ms (%d rows) | sort %4.0f ms"
+      " | all rows %s (%d) | bars %d" % (sys.argv[2], e[0], e[1], m.get("TaskDuration"), m.get("ScriptDuration"),
+      m.get("LayoutDuration"), m.get("RecalcStyleDuration"), e[2][0], e[3], e[5][0], allrows, e[7], e[8]))
+PY
+}
 
 # Wall times on a shared machine grow with its load: it is printed.
+# HT_OLD_BIN, a directory with an older ht-report, adds its page to each
+# round, interleaved with this one's, to compare on the same load.
+rounds=${HT_BENCH_ROUNDS:-3}
 echo "load average: $(cut -d " " -f 1-3 /proc/loadavg) on $(nproc) CPUs"
 for kind in slots lanes; do
   echo "== $N tests, timeline by $kind"
@@ -69,25 +104,14 @@ for kind in slots lanes; do
   a=$(now); ht-report --junit $kind.xml --html $kind.html --trace $kind.json $kind.jsonl >/dev/null || :; b=$(now)
   echo "ht-report, all four:            $(ms "$a" "$b") ms"
   echo "sizes: html $(size $kind.html), junit $(size $kind.xml), trace $(size $kind.json), input $(size $kind.jsonl)"
+  [ -z "${HT_OLD_BIN:-}" ] || "$HT_OLD_BIN/ht-report" -q --html old-$kind.html $kind.jsonl || :
   if command -v chromium >/dev/null 2>&1; then
-    python3 "$browser" \
-      --eval "performance.now()" \
-      --eval "+document.documentElement.getAttribute('data-ht-render-ms')" \
-      --eval "new Promise(function (r) { var t = performance.now(); location.hash = 'status=failed'; setTimeout(function () { r([performance.now() - t, document.querySelectorAll('div.row').length]); }, 0); })" \
-      --eval "new Promise(function (r) { location.hash = ''; setTimeout(function () { var t = performance.now(); document.querySelector('.thead [data-k=duration]').click(); r(performance.now() - t); }, 0); })" \
-      --eval "document.querySelectorAll('#tl .bar').length" \
-      "file://$dir/$kind.html" >page.json
-    python3 - page.json <<'PY'
-import json, sys
-p = json.load(open(sys.argv[1])); e = p["eval"]
-print("chromium: ready %s, console %d, exceptions %d" % (p["ready"], len(p["console"]), len(p["exceptions"])))
-m = p.get("metrics", {})
-print("page ready after navigation:   %.0f ms (its script: %d ms; Chromium's tasks %s ms: script %s, layout %s, style %s)" % (
-    e[0], e[1], m.get("TaskDuration"), m.get("ScriptDuration"), m.get("LayoutDuration"), m.get("RecalcStyleDuration")))
-print("filter by status (failed):     %.0f ms, %d rows" % (e[2][0], e[2][1]))
-print("sort by duration:              %.0f ms" % e[3])
-print("timeline bars:                 %d" % e[4])
-PY
+    i=0
+    while [ $i -lt "$rounds" ]; do
+      [ -z "${HT_OLD_BIN:-}" ] || page old-$kind.html old
+      page $kind.html new
+      i=$((i + 1))
+    done
   else
     echo "chromium: not installed (Debian chromium), page not timed"
   fi

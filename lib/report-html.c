@@ -21,6 +21,11 @@ static const char *const template_lines[] = {
 #define DATA_MARK "<!--HT-DATA-->\n"
 /* The most of a test's output inlined; the rest is linked. */
 #define HTML_TAIL_MAX (8 * 1024)
+/* The most of all outputs inlined: when many tests failed, each gets
+ * its share of it, at least HTML_TAIL_MIN, so that the page stays quick
+ * to load. */
+#define HTML_TAILS_MAX (1024 * 1024)
+#define HTML_TAIL_MIN 1024
 /* The most of a message inlined. */
 #define HTML_MESSAGE_MAX 2000
 /* Artifact links inlined per test. */
@@ -65,22 +70,42 @@ static json_t *cases_text(const struct ht_report_test *t)
 	return v;
 }
 
-static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t)
+/* Output is inlined for what did not plainly pass; the rest is linked. */
+static int inlined(const struct ht_report_test *t)
+{
+	return t->output_tail && *t->output_tail && t->status != HT_RS_PASSED && t->status != HT_RS_SKIPPED;
+}
+
+/* The most of one test's output inlined: HTML_TAIL_MAX, or its share of
+ * HTML_TAILS_MAX when many have output, at least HTML_TAIL_MIN. */
+static size_t tail_max(const struct ht_report *r)
+{
+	size_t i, n = 0, max;
+
+	for (i = 0; i < r->n; i++)
+		n += (size_t)inlined(&r->t[i]);
+	max = n ? HTML_TAILS_MAX / n : HTML_TAIL_MAX;
+	return max > HTML_TAIL_MAX ? HTML_TAIL_MAX : max < HTML_TAIL_MIN ? HTML_TAIL_MIN : max;
+}
+
+/* A test as the page has it: name, status, times, message, output
+ * (cut to tail bytes), cases, artifact links, attempts. A total equal to the duration, an artifact count equal to
+ * the links and an attempt's message equal to the test's are left out. */
+static json_t *test_json(const struct ht_report *r, const struct ht_report_test *t, size_t tail)
 {
 	json_t *o = json_object(), *p = json_array(), *arts = json_object_get(t->rec, "artifacts");
 	json_t *fails = json_object_get(json_object_get(t->rec, "tests"), "failures"), *c;
 	int j;
 
 	json_object_set_new(o, "n", json_string(t->name));
-	json_object_set_new(o, "i", json_string(t->test_id));
 	json_object_set_new(o, "s", json_string(ht_rstatus_name(t->status)));
 	json_object_set_new(o, "d", json_integer(t->duration_ms));
-	json_object_set_new(o, "T", json_integer(t->total_ms));
+	if (t->total_ms != t->duration_ms)
+		json_object_set_new(o, "T", json_integer(t->total_ms));
 	if (*t->message)
 		json_object_set_new(o, "m", cut(t->message, HTML_MESSAGE_MAX, 0));
-	/* Output is inlined for what did not plainly pass; the rest is linked. */
-	if (t->output_tail && *t->output_tail && t->status != HT_RS_PASSED && t->status != HT_RS_SKIPPED)
-		json_object_set_new(o, "o", cut(t->output_tail, HTML_TAIL_MAX, 1));
+	if (inlined(t))
+		json_object_set_new(o, "o", cut(t->output_tail, tail, 1));
 	if ((c = cases_text(t)))
 		json_object_set_new(o, "c", c);
 	if (json_array_size(fails)) {
@@ -111,21 +136,23 @@ static json_t *test_json(const struct ht_report *r, const struct ht_report_test 
 				free(h);
 			}
 		}
+		if (json_array_size(arts) != json_array_size(a))
+			json_object_set_new(o, "A", json_integer((json_int_t)json_array_size(arts)));
 		json_object_set_new(o, "a", a);
-		json_object_set_new(o, "A", json_integer((json_int_t)json_array_size(arts)));
 	}
 	/* Attempts: [lane, start, end, dispatch (ms from t0, -1 unknown),
 	 * status, attempt, exact, slot, worker, cold (1, 0, -1), retry
-	 * reason, message, duration]. */
+	 * reason, message (null: the test's), duration]. */
 	for (j = 0; j < t->natt; j++) {
 		const struct ht_report_attempt *a = &t->att[j];
 		int timed = a->lane >= 0 && r->t0_ms >= 0;
+		json_t *m = strcmp(a->message, t->message) ? cut(a->message, HTML_MESSAGE_MAX, 0) : json_null();
 
 		json_array_append_new(p, json_pack("[i,I,I,I,s,i,i,i,s?,i,s?,o,I]", timed ? a->lane : -1,
 			(json_int_t)(timed ? a->start_ms - r->t0_ms : -1), (json_int_t)(timed ? a->end_ms - r->t0_ms : -1),
 			(json_int_t)(timed && a->dispatch_ms >= 0 ? a->dispatch_ms - r->t0_ms : -1),
 			ht_rstatus_name(a->status), a->attempt, a->exact, a->slot, a->worker, a->cold,
-			a->retry_reason, cut(a->message, HTML_MESSAGE_MAX, 0), (json_int_t)a->duration_ms));
+			a->retry_reason, m, (json_int_t)a->duration_ms));
 	}
 	json_object_set_new(o, "p", p);
 	return o;
@@ -179,7 +206,7 @@ static int data(const struct ht_report *r, FILE *fp)
 {
 	json_t *d = json_object(), *tests = json_array(), *cases = json_object(), *counts = json_object();
 	json_t *img = json_object_get(r->summary, "image");
-	size_t i;
+	size_t i, tail = tail_max(r);
 	int k, rc;
 
 	for (k = 0; k < HT_RS_N; k++) {
@@ -206,7 +233,7 @@ static int data(const struct ht_report *r, FILE *fp)
 	json_object_set_new(d, "counts", counts);
 	json_object_set_new(d, "tests", tests);
 	for (i = 0; i < r->n; i++)
-		json_array_append_new(tests, test_json(r, &r->t[i]));
+		json_array_append_new(tests, test_json(r, &r->t[i], tail));
 	fputs("<script id=\"ht-data\" type=\"application/json\">", fp);
 	rc = json_dump_callback(d, escaped, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputs("</script>\n", fp);

@@ -2,7 +2,7 @@
 """Loads a page in headless Chromium and says what a person (and its
 console) would see: ht-report's HTML tests (t0552) and bench/report.sh.
 
-  ht-report-browser.py [--screenshot PNG] [--max-height PX] [--eval EXPR]... [--timeout S] URL
+  ht-report-browser.py [--screenshot PNG] [--max-height PX] [--scale N] [--eval EXPR]... [--timeout S] URL
 
 Chromium is driven over the DevTools protocol on a pipe (fds 3 and 4,
 --remote-debugging-pipe): no port is opened. Every request goes through
@@ -118,6 +118,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--max-height", type=int, default=6000)
+    ap.add_argument("--scale", type=float, default=1, help="device pixels per CSS pixel (2: HiDPI)")
     a = ap.parse_args()
 
     profile = tempfile.mkdtemp(prefix="ht-chromium.")
@@ -129,14 +130,14 @@ def main():
         for domain in ("Runtime", "Log", "Network", "Page", "Performance"):
             b.call(domain + ".enable")
         b.call("Emulation.setDeviceMetricsOverride",
-               {"width": a.width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+               {"width": a.width, "height": 900, "deviceScaleFactor": a.scale, "mobile": False})
         b.call("Page.navigate", {"url": a.url})
         end = time.time() + a.timeout
         while time.time() < end:
             if b.evaluate("document.documentElement.getAttribute('data-ht-ready')") == "1":
                 out["ready"] = True
                 break
-            time.sleep(0.05)
+            time.sleep(0.01)
         m = b.call("Performance.getMetrics")["metrics"]
         out["metrics"] = {x["name"]: round(x["value"] * 1000) for x in m
                           if x["name"] in ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")}

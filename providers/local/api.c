@@ -272,13 +272,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct ht_provider *p = cls;
 	struct local_conn *cn = *con_cls;
 
-	(void)cls;
 	(void)c;
 	(void)toe;
 	if (!cn)
 		return;
+	/* A suspended connection whose sandbox went away (its socket closed)
+	 * ends here without the handler seeing it resumed: it is no longer
+	 * waiting, or local_api_stop() would wait its 2 s for it. */
+	if (cn->suspended) {
+		pthread_mutex_lock(&p->lock);
+		cn->suspended = 0;
+		p->suspended--;
+		pthread_mutex_unlock(&p->lock);
+	}
 	ht_buf_release(&cn->body);
 	free(cn);
 	*con_cls = NULL;
@@ -342,14 +351,13 @@ int local_api_start(struct ht_provider *p)
 
 void local_api_stop(struct ht_provider *p)
 {
-	int64_t until = ht_now_ms() + 2000;
+	int64_t start = ht_now_ms(), until = start + 2000;
+	int left;
 
 	if (!p->mhd)
 		return;
 	/* Resumed connections must be seen by the server before it stops. */
 	for (;;) {
-		int left;
-
 		pthread_mutex_lock(&p->lock);
 		left = p->suspended;
 		pthread_mutex_unlock(&p->lock);
@@ -357,6 +365,8 @@ void local_api_stop(struct ht_provider *p)
 			break;
 		ht_sleep_ms(2);
 	}
+	ht_debug("local: Runtime API stopped after %lld ms, %d connections still suspended",
+		 (long long)(ht_now_ms() - start), left);
 	MHD_stop_daemon(p->mhd);
 	p->mhd = NULL;
 }

@@ -678,6 +678,7 @@ static int pytest_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_r
 	res->exit_code = p.exit_code;
 	res->signal = p.signal;
 	judge(run, ctx, &p, res);
+	ht_run_result_readonly_hint(res, ctx->stdout_path, ctx->stderr_path);
 out:
 	if (ofd >= 0)
 		close(ofd);

@@ -2,10 +2,12 @@
  * runner.c: the table of test-runner plugins and what they share: test
  * lists, run results and the failures of their outcome readers.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ht/config.h"
 #include "ht/diag.h"
@@ -262,6 +264,40 @@ char **ht_runner_list_env(const struct ht_config *c)
 	}
 	v[i] = NULL;
 	return v;
+}
+
+/* 1 when the last 64 KiB of the file at path hold needle. */
+static int tail_has(const char *path, const char *needle)
+{
+	char *buf;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, found = 0;
+	off_t size;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	buf = ht_xmalloc(65536);
+	n = pread(fd, buf, 65536, size > 65536 ? size - 65536 : 0);
+	if (n > 0)
+		found = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	close(fd);
+	return found;
+}
+
+void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_path, const char *stderr_path)
+{
+	char *m;
+
+	if (strcmp(res->status, "failed") && strcmp(res->status, "error"))
+		return;
+	if (!tail_has(stderr_path, "Read-only file system") && !tail_has(stdout_path, "Read-only file system"))
+		return;
+	m = ht_xasprintf("%.600s (hint: the project directory is read-only, as in Lambda; "
+			 "a test may write under /tmp and $HT_OUTPUT_DIR)", res->message ? res->message : "");
+	ht_run_result_set_message(res, "%s", m);
+	free(m);
 }
 
 /* --- failures of an outcome ------------------------------------------------ */

@@ -114,6 +114,13 @@ int ht_runner_env_json(const struct ht_config *c, json_t **out);
  */
 char **ht_runner_list_env(const struct ht_config *c);
 
+/*
+ * When the test failed or errored and its stdout or stderr (the last
+ * 64 KiB of each) says "Read-only file system", appends to res's message a
+ * hint naming the places a test may write.
+ */
+void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_path, const char *stderr_path);
+
 /* --- the plugin table ------------------------------------------------------ */
 
 #define HT_LIST_TIMEOUT_MS (120 * 1000)

@@ -307,6 +307,15 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 	}
 	cwd = sub ? ht_path_join(root, sub) : ht_xstrdup(root);
 	envp = ht_runner_list_env(c);
+	if (argv) {
+		/* The program from the PATH tests get, as they would find it. */
+		char *exe = ht_runner_which(envp, argv[0]);
+
+		if (exe) {
+			free(argv[0]);
+			argv[0] = exe;
+		}
+	}
 	ht_proc_init(&p, argv ? argv : sh_argv);
 	p.cwd = cwd;
 	p.envp = envp;

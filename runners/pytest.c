@@ -169,6 +169,17 @@ static int pytest_list(const struct ht_config *c, long timeout_ms, struct ht_tes
 		rc = HT_EXIT_IOERR;
 		goto done;
 	}
+	{
+		char *exe = ht_runner_which(envp, argv[0]);
+
+		if (!exe) {
+			ht_config_error(c, "runner.python", "'%s' is not in the PATH tests get (%s)", argv[0], HT_TEST_PATH);
+			rc = HT_EXIT_CONFIG;
+			goto done;
+		}
+		free(argv[0]);
+		argv[0] = exe;
+	}
 	ht_proc_init(&p, argv);
 	p.cwd = root;
 	p.envp = envp;
@@ -582,19 +593,22 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 		const struct pcase *first = NULL;
 		struct ht_buf b = HT_BUF_INIT;
 
+		/* The worst status wins: failed, error, timed_out, passed,
+		 * skipped (all skipped); interrupted above all. */
+		res->status = NULL;
 		for (k = 0; k < 6; k++) {
 			if (counts[k]) {
-				if (!first)
+				if (!res->status)
 					res->status = order[k];
 				if (!first && k < 3)
 					first = first_with(cs, n, order[k]);
 				ht_buf_addf(&b, "%s%zu %s", b.len ? ", " : "", counts[k], order[k]);
 			}
 		}
-		if (!counts[0] && !counts[1] && !counts[2] && !counts[3] && counts[4])
-			res->status = "skipped";
 		if (counts[5])
 			res->status = "interrupted";
+		if (!res->status)
+			res->status = "error";
 		if (first)
 			ht_run_result_set_message(res, "%s (first: %s: %s)", b.data, first->nodeid, first->message);
 		else

@@ -300,6 +300,18 @@ void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_p
 	free(m);
 }
 
+char *ht_runner_which(char *const *envp, const char *prog)
+{
+	size_t i;
+
+	if (strchr(prog, '/'))
+		return ht_xstrdup(prog);
+	for (i = 0; envp && envp[i]; i++)
+		if (env_is(envp[i], "PATH", 4))
+			return ht_which_in(envp[i] + 5, prog);
+	return NULL;
+}
+
 /* --- failures of an outcome ------------------------------------------------ */
 
 void ht_outcome_add_failure(json_t *failures, const char *name, const char *classname, const char *message,

@@ -113,6 +113,12 @@ int ht_runner_env_json(const struct ht_config *c, json_t **out);
  * strings (ht_strv_free).
  */
 char **ht_runner_list_env(const struct ht_config *c);
+/*
+ * prog looked up in the PATH of envp (not the caller's), as the program of
+ * a listing command is: a new string, prog itself when it has a '/', or
+ * NULL when no directory has it.
+ */
+char *ht_runner_which(char *const *envp, const char *prog);
 
 /*
  * When the test failed or errored and its stdout or stderr (the last

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,7 +559,8 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 			cs[i].message = ht_xstrdup("interrupted: the runner was told to stop");
 		} else if (p->timed_out) {
 			cs[i].status = "timed_out";
-			cs[i].message = ht_xasprintf("timed out after %.1f s", (double)ctx->limit_ms / 1000.0);
+			cs[i].message = ht_xasprintf(n > 1 ? "timed out after %.1f s, before pytest reported it" : "timed out after %.1f s",
+						     (double)ctx->limit_ms / 1000.0);
 		} else {
 			char *line = NULL;
 			char *e = NULL;
@@ -566,9 +568,16 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 			if (ht_read_file(ctx->stderr_path, JUNIT_MAX, &e, &len) == 0) {
 				char *end = e + strlen(e);
 
+				/* pytest's "ERROR: not found: ..." line, else the last */
 				while (end > e && (end[-1] == '\n' || end[-1] == ' '))
 					*--end = '\0';
-				line = strrchr(e, '\n') ? strrchr(e, '\n') + 1 : e;
+				line = !strncmp(e, "ERROR: ", 7) ? e : strstr(e, "\nERROR: ");
+				if (line && *line == '\n')
+					line++;
+				if (line && strchr(line, '\n'))
+					*strchr(line, '\n') = '\0';
+				else if (!line)
+					line = strrchr(e, '\n') ? strrchr(e, '\n') + 1 : e;
 			}
 			cs[i].status = "error";
 			if (unmatched_error)
@@ -677,6 +686,9 @@ static int pytest_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_r
 	p.deadline_ms = ctx->deadline_ms;
 	p.grace_ms = ctx->grace_ms;
 	p.stop = ctx->stop;
+	/* At the deadline pytest gets SIGINT, on which it stops and still
+	 * writes the JUnit file: the node ids done keep their results. */
+	p.term_signal = SIGINT;
 	res->start_wall_ms = ht_wall_ms();
 	rc = ht_proc_spawn(&p);
 	if (rc == 0)

@@ -311,10 +311,14 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 		/* The program from the PATH tests get, as they would find it. */
 		char *exe = ht_runner_which(envp, argv[0]);
 
-		if (exe) {
-			free(argv[0]);
-			argv[0] = exe;
+		if (!exe) {
+			ht_error("listing command '%s': '%s' is not in the PATH tests get (%s; runner.env may set PATH)", cmd,
+				 argv[0], HT_TEST_PATH);
+			rc = HT_EXIT_OSERR;
+			goto out;
 		}
+		free(argv[0]);
+		argv[0] = exe;
 	}
 	ht_proc_init(&p, argv ? argv : sh_argv);
 	p.cwd = cwd;

@@ -288,6 +288,8 @@ static int pytest_plan(const struct ht_config *c, const struct ht_test_entry *t,
 		json_array_append_new(ids, json_string(t->name));
 	json_object_set_new(run, "argv", argv);
 	json_object_set_new(run, "nodeids", ids);
+	if (t->members)
+		json_object_set_new(run, "group", json_true());
 	if (ht_runner_env_json(c, &env) < 0) {
 		json_decref(run);
 		return HT_EXIT_CONFIG;
@@ -559,7 +561,7 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 			cs[i].message = ht_xstrdup("interrupted: the runner was told to stop");
 		} else if (p->timed_out) {
 			cs[i].status = "timed_out";
-			cs[i].message = ht_xasprintf(n > 1 ? "timed out after %.1f s, before pytest reported it" : "timed out after %.1f s",
+			cs[i].message = ht_xasprintf(n > 1 || json_is_true(json_object_get(run, "group")) ? "timed out after %.1f s, before pytest reported it" : "timed out after %.1f s",
 						     (double)ctx->limit_ms / 1000.0);
 		} else {
 			char *line = NULL;
@@ -594,7 +596,7 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 			if (!strcmp(cs[i].status, order[k]))
 				counts[k]++;
 	}
-	if (n == 1) {
+	if (n == 1 && !json_is_true(json_object_get(run, "group"))) {
 		res->status = cs[0].status;
 		res->outcome = cs[0].outcome;
 		ht_run_result_set_message(res, "%s", cs[0].message);

@@ -213,7 +213,7 @@ static int pytest_list(const struct ht_config *c, long timeout_ms, struct ht_tes
 		goto done;
 	}
 	if (p.exit_code == 2) {
-		report_collection_errors(output);
+		report_collection_errors(output ? output : (char []){ "" });
 		rc = HT_EXIT_DATAERR;
 		goto done;
 	}

@@ -38,8 +38,8 @@ done
 echo '{"provider": "local", "runner": {"name": "pytest"}, "timeout_s": 300}' >"$dir/synthetic/hypertest.json"
 
 now() { date +%s%N; }
-# secs START: seconds since START (from now), one decimal
-secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+# secs START: seconds since START, two decimals, one line
+secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # one SUITE WAY: the wall time of one run, plan included for hypertest
@@ -64,5 +64,6 @@ for suite in example synthetic; do
   x=$(median <"$dir/$suite.xdist"); f=$(median <"$dir/$suite.file"); t=$(median <"$dir/$suite.test")
   n=$(cd "$dir/$suite" && PYTHONDONTWRITEBYTECODE=1 "$PY" -m pytest --collect-only -q -p no:cacheprovider | sed '/^$/,$d' | wc -l)
   echo "$suite ($n tests, concurrency 2, median of $ROUNDS): pytest -n 2 ${x}s, hypertest file ${f}s, test ${t}s"
+  echo "  rounds: xdist $(tr '\n' ' ' <"$dir/$suite.xdist")/ file $(tr '\n' ' ' <"$dir/$suite.file")/ test $(tr '\n' ' ' <"$dir/$suite.test")"
   awk -v x="$x" -v f="$f" -v t="$t" 'BEGIN { printf "  ratio to xdist: file %.2fx (target <= 1.2x), test %.2fx\n", f / x, t / x }'
 done

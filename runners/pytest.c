@@ -31,6 +31,7 @@
 #define JUNIT_MAX (64u * 1024 * 1024)
 #define JUNIT_NAME "pytest-junit.xml"
 #define CASE_TAIL_MAX 2048
+#define CASES_BUDGET (HT_RECORD_MAX * 3 / 4) /* bytes of "cases", about */
 
 /* --- the command line ------------------------------------------------------ */
 
@@ -603,6 +604,7 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 	} else {
 		const struct pcase *first = NULL;
 		struct ht_buf b = HT_BUF_INIT;
+		size_t used;
 
 		/* The worst status wins: failed, error, timed_out, passed,
 		 * skipped (all skipped); interrupted above all. */
@@ -626,10 +628,14 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 			ht_run_result_set_message(res, "%s", b.data ? b.data : "");
 		ht_buf_release(&b);
 		res->cases = json_array();
-		for (i = 0; i < n; i++) {
+		for (i = 0, used = 0; i < n; i++) {
 			json_t *o = json_object();
 			char *id = ht_test_id(cs[i].nodeid);
-			char *m = ht_oneline(cs[i].message, strlen(cs[i].message), HT_OUTCOME_MAX_FIELD);
+			/* A record must stay under HT_RECORD_MAX: past half of it
+			 * the output tails go, past three quarters messages are
+			 * cut short. */
+			char *m = ht_oneline(cs[i].message, strlen(cs[i].message),
+					     used > CASES_BUDGET * 3 / 4 ? 120 : HT_OUTCOME_MAX_FIELD);
 
 			ht_json_set_str(o, "name", cs[i].nodeid);
 			ht_json_set_str(o, "test_id", id);
@@ -638,8 +644,13 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 				ht_json_set_str(o, "outcome", cs[i].outcome);
 			ht_json_set_int(o, "duration_ms", cs[i].jc ? ht_json_int(cs[i].jc, "time_ms", 0) : 0);
 			ht_json_set_str(o, "message", m);
-			if (cs[i].jc && strcmp(cs[i].status, "passed"))
-				json_object_set_new(o, "output_tail", case_tail(cs[i].jc));
+			used += strlen(cs[i].nodeid) + strlen(id) + strlen(m) + 100;
+			if (cs[i].jc && strcmp(cs[i].status, "passed") && used < CASES_BUDGET / 2) {
+				json_t *tail = case_tail(cs[i].jc);
+
+				used += json_string_length(tail) + 20;
+				json_object_set_new(o, "output_tail", tail);
+			}
 			json_array_append_new(res->cases, o);
 			free(id);
 			free(m);

@@ -167,6 +167,16 @@ test_expect_success 'class granularity: the class'"'"'s node ids, one case each'
   test_jq ".cases[1].message | startswith(\"AssertionError: class case failed\")" res.json
 '
 
+test_expect_success 'many failing node ids in one invocation: the record stays under 1 MiB' '
+  mkdir -p big/tests && cp hypertest.json big/ &&
+  printf "import pytest\n@pytest.mark.parametrize(\"i\", range(1500))\ndef test_many(i):\n    print(\"out \" * 300)\n    assert False, \"long message \" * 80\n" >big/tests/test_big.py &&
+  (cd big && ht-plan --set runner.granularity=file) >big.jsonl &&
+  (cd big && test_expect_code 1 ht-runner --once ../big.jsonl) >res.json &&
+  test $(wc -c <res.json) -lt 1048576 &&
+  test_jq "(.cases | length) == 1500 and all(.cases[]; .status == \"failed\") and (.cases[0] | has(\"output_tail\"))
+    and (.cases[1499] | has(\"output_tail\") | not) and (.cases[1499].message | length) <= 120" res.json
+'
+
 test_expect_success 'a Read-only file system in the output gets a hint' '
   mkdir -p ro/tests && printf "def test_w():\n    raise OSError(30, \"Read-only file system\", \"x\")\n" >ro/tests/test_w.py &&
   cp hypertest.json ro/ && (cd ro && ht-plan) >ro.jsonl &&

@@ -5,6 +5,7 @@
 #   make check SANITIZE=1  the same under ASan + UBSan (CI does this)
 #   make tests           build everything the tests need (unit tests, helpers), run nothing
 #   make demo            build, then run examples/shop on the local provider
+#   make demo-pytest     build, then run examples/pytest (a pytest suite) likewise
 #   make bench           run the benchmarks under bench/ and print their figures
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall | clean
@@ -40,7 +41,7 @@ _deps := libcurl:libcurl4-openssl-dev libcrypto:libssl-dev libarchive:libarchive
          zlib:zlib1g-dev jansson:libjansson-dev libmicrohttpd:libmicrohttpd-dev
 _goals := $(or $(MAKECMDGOALS),all)
 ifneq ($(filter-out clean uninstall deps,$(_goals)),)
-ifeq ($(filter check demo deps,$(_goals)),)
+ifeq ($(filter check demo demo-pytest deps,$(_goals)),)
 $(foreach d,$(_deps),$(if $(shell $(PKG_CONFIG) --exists $(word 1,$(subst :, ,$(d))) && echo y),,\
   $(error missing library '$(word 1,$(subst :, ,$(d)))': install the Debian package '$(word 2,$(subst :, ,$(d)))' (or run scripts/install-deps as root))))
 endif
@@ -89,7 +90,7 @@ PUBLIC_HEADERS := $(addprefix include/ht/,exit.h diag.h util.h jsonl.h config.h 
 # pkg-config --define-prefix and a sysroot work), any other as it is.
 _pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
-.PHONY: all check test tests demo bench install uninstall clean deps
+.PHONY: all check test tests demo demo-pytest bench install uninstall clean deps
 all: $(LIBHT) $(TOOLS)
 
 # A target whose recipe fails is removed, so a half-written file never
@@ -152,6 +153,11 @@ test: _check
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C examples/shop HT_BIN="$(CURDIR)/$(BIN)" demo
+
+# examples/pytest: a pytest suite through the pytest plugin (FAIL=1, GRANULARITY=test).
+demo-pytest: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -C examples/pytest HT_BIN="$(CURDIR)/$(BIN)" demo
 
 bench: all
 	@for b in bench/*.sh; do echo "== $$b"; HT_BIN="$(CURDIR)/$(BIN)" sh $$b || exit 1; done

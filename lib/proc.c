@@ -134,7 +134,7 @@ int ht_proc_wait(struct ht_proc *p)
 				p->stopped = 1;
 			}
 			if (p->timed_out || p->stopped) {
-				killpg(p->pid, SIGTERM);
+				killpg(p->pid, p->term_signal > 0 ? p->term_signal : SIGTERM);
 				kill_at = now + grace;
 			} else if (p->deadline_ms) {
 				wait = p->deadline_ms - now;

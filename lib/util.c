@@ -530,7 +530,11 @@ int ht_remove_at(int at, const char *name)
 
 char *ht_which(const char *prog)
 {
-	const char *path = getenv("PATH");
+	return ht_which_in(getenv("PATH"), prog);
+}
+
+char *ht_which_in(const char *path, const char *prog)
+{
 	char *copy, *dir, *save = NULL, *found = NULL;
 
 	if (strchr(prog, '/'))

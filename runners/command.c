@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,12 +229,12 @@ static char *last_line(const char *path)
 }
 
 /* Sets "WHAT: LAST LINE" as res's message, the last line of stderr (else
- * stdout) telling a person why the test failed. */
-static void set_failure_message(struct ht_run_result *res, const struct ht_run_ctx *ctx, const char *what)
+ * stdout, unless it is TAP) telling a person why the test failed. */
+static void set_failure_message(struct ht_run_result *res, const struct ht_run_ctx *ctx, const char *what, int tap_stdout)
 {
 	char *line = last_line(ctx->stderr_path);
 
-	if (!line)
+	if (!line && !tap_stdout)
 		line = last_line(ctx->stdout_path);
 	if (line)
 		ht_run_result_set_message(res, "%s: %s", what, line);
@@ -261,11 +262,33 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 	char sh[] = "/bin/sh", dash_c[] = "-c";
 	char *sh_argv[4] = { sh, dash_c, NULL, NULL };
 	char err[128], *output = NULL, *line, *save = NULL;
+	const char *match = ht_command_settings(c)->list_match;
+	const char *sub = ht_command_settings(c)->cwd;
+	char **envp = NULL, *cwd = NULL;
+	regex_t re;
 	struct ht_proc p;
 	size_t n, lineno = 0;
 	FILE *errf;
 	int rc = 0;
 
+	if (match) {
+		int e = regcomp(&re, match, REG_EXTENDED | REG_NOSUB);
+
+		if (e) {
+			char why[160];
+
+			regerror(e, &re, why, sizeof(why));
+			return ht_config_error(c, "runner.list_match", "'%s' is not a regular expression: %s", match, why), HT_EXIT_CONFIG;
+		}
+	}
+	if (sub && (*sub == '/' || strchr(sub, '{'))) {
+		if (*sub == '/') {
+			if (match)
+				regfree(&re);
+			return ht_config_error(c, "runner.cwd", "'%s' must be a path relative to the project root", sub), HT_EXIT_CONFIG;
+		}
+		sub = NULL; /* per-test placeholders: the listing runs in the root */
+	}
 	if (ht_command_settings(c)->shell) {
 		sh_argv[2] = (char *)cmd;
 	} else {
@@ -282,8 +305,24 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 		ht_strv_free(argv);
 		return ht_error("cannot create a temporary file: %s", strerror(errno)), HT_EXIT_IOERR;
 	}
+	cwd = sub ? ht_path_join(root, sub) : ht_xstrdup(root);
+	envp = ht_runner_list_env(c);
+	if (argv) {
+		/* The program from the PATH tests get, as they would find it. */
+		char *exe = ht_runner_which(envp, argv[0]);
+
+		if (!exe) {
+			ht_error("listing command '%s': '%s' is not in the PATH tests get (%s; runner.env may set PATH)", cmd,
+				 argv[0], HT_TEST_PATH);
+			rc = HT_EXIT_OSERR;
+			goto out;
+		}
+		free(argv[0]);
+		argv[0] = exe;
+	}
 	ht_proc_init(&p, argv ? argv : sh_argv);
-	p.cwd = root;
+	p.cwd = cwd;
+	p.envp = envp;
 	p.stderr_fd = fileno(errf);
 	p.deadline_ms = ht_now_ms() + (timeout_ms > 0 ? timeout_ms : HT_LIST_TIMEOUT_MS);
 	p.grace_ms = 1000;
@@ -323,6 +362,8 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 			*--e = '\0';
 		if (!*line)
 			continue;
+		if (match && regexec(&re, line, 0, NULL, 0) != 0)
+			continue;
 		if (!utf8_line_ok(line)) {
 			ht_error("listing command '%s': line %zu is not valid UTF-8 text", cmd, lineno);
 			rc = HT_EXIT_DATAERR;
@@ -334,13 +375,18 @@ static int list_command(const struct ht_config *c, long timeout_ms, struct ht_te
 	}
 	ht_test_list_unique(out);
 	if (out->n == 0) {
-		ht_error("listing command '%s' printed no tests", cmd);
+		ht_error("listing command '%s' printed no tests%s%s%s", cmd, match ? " (no line matches runner.list_match '" : "",
+			 match ? match : "", match ? "')" : "");
 		rc = HT_EXIT_DATAERR;
 	}
 out:
 	free(output);
 	fclose(errf);
 	ht_strv_free(argv);
+	ht_strv_free(envp);
+	free(cwd);
+	if (match)
+		regfree(&re);
 	return rc;
 }
 
@@ -369,24 +415,31 @@ static int command_plan(const struct ht_config *c, const struct ht_test_entry *t
 {
 	const char *tmpl = ht_command_settings(c)->run && *ht_command_settings(c)->run ? ht_command_settings(c)->run : "sh {file}";
 	const char *outcome = config_outcome(c);
+	const char *file = t->file ? t->file : t->name;
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? strndup(file, (size_t)(slash - file)) : ht_xstrdup(".");
 	struct ht_subst_var vars[] = {
-		{ "file", t->file ? t->file : t->name },
+		{ "file", file },
 		{ "name", t->name },
 		{ "id", test_id },
+		{ "dir", *dir ? dir : "/" },
+		{ "basename", slash ? slash + 1 : file },
 	};
-	json_t *run;
-	int i;
+	json_t *run, *env;
+	int rc = HT_EXIT_CONFIG;
 
 	*out = NULL;
-	if (!outcome)
+	if (!outcome) {
+		free(dir);
 		return ht_error("runner.outcome: '%s' is not one of exit, tap, junit", ht_command_settings(c)->outcome), HT_EXIT_CONFIG;
+	}
 	run = json_object();
 	if (ht_command_settings(c)->shell) {
 		/* {out} is only known in the function: the runner exports it
 		 * as HT_OUTPUT_DIR, which the shell expands. */
 		struct ht_subst_var outvar = { "out", "\"$HT_OUTPUT_DIR\"" };
 		char *t1 = ht_subst(tmpl, &outvar, 1, 0);
-		char *t2 = ht_subst(t1, vars, 3, 1);
+		char *t2 = ht_subst(t1, vars, 5, 1);
 
 		json_object_set_new(run, "shell", json_string(t2));
 		free(t1);
@@ -398,17 +451,17 @@ static int command_plan(const struct ht_config *c, const struct ht_test_entry *t
 		json_t *argv;
 
 		if (!words) {
-			json_decref(run);
-			return ht_config_error(c, "runner.run", "%s in '%s'", err, tmpl), HT_EXIT_CONFIG;
+			ht_config_error(c, "runner.run", "%s in '%s'", err, tmpl);
+			goto fail;
 		}
 		if (n == 0) {
 			ht_strv_free(words);
-			json_decref(run);
-			return ht_error("runner.run is empty"), HT_EXIT_CONFIG;
+			ht_error("runner.run is empty");
+			goto fail;
 		}
 		argv = json_array();
 		for (k = 0; k < n; k++) {
-			char *w = ht_subst(words[k], vars, 3, 0);
+			char *w = ht_subst(words[k], vars, 5, 0);
 
 			json_array_append_new(argv, json_string(w));
 			free(w);
@@ -419,32 +472,33 @@ static int command_plan(const struct ht_config *c, const struct ht_test_entry *t
 	json_object_set_new(run, "outcome", json_string(outcome));
 	if (!strcmp(outcome, "junit")) {
 		const char *jt = ht_command_settings(c)->junit && *ht_command_settings(c)->junit ? ht_command_settings(c)->junit : "{out}/junit.xml";
-		char *jp = ht_subst(jt, vars, 3, 0);
+		char *jp = ht_subst(jt, vars, 5, 0);
 
 		json_object_set_new(run, "junit", json_string(jp));
 		free(jp);
 	}
-	if (c->runner.env.n) {
-		json_t *env = json_object();
+	if (ht_command_settings(c)->cwd) {
+		char *cwd = ht_subst(ht_command_settings(c)->cwd, vars, 5, 0);
 
-		for (i = 0; i < c->runner.env.n; i++) {
-			const char *kv = c->runner.env.v[i];
-			const char *eq = strchr(kv, '=');
-			char *k;
-
-			if (!eq || eq == kv) {
-				json_decref(env);
-				json_decref(run);
-				return ht_error("runner.env: '%s' is not KEY=VALUE", kv), HT_EXIT_CONFIG;
-			}
-			k = strndup(kv, (size_t)(eq - kv));
-			json_object_set_new(env, k, json_string(eq + 1));
-			free(k);
+		if (*cwd == '/') {
+			ht_config_error(c, "runner.cwd", "'%s' must be a path relative to the project root", cwd);
+			free(cwd);
+			goto fail;
 		}
-		json_object_set_new(run, "env", env);
+		json_object_set_new(run, "cwd", json_string(cwd));
+		free(cwd);
 	}
+	if (ht_runner_env_json(c, &env) < 0)
+		goto fail;
+	if (env)
+		json_object_set_new(run, "env", env);
 	*out = run;
+	free(dir);
 	return 0;
+fail:
+	json_decref(run);
+	free(dir);
+	return rc;
 }
 
 /* --- running one test ------------------------------------------------------ */
@@ -474,6 +528,11 @@ static int command_check(json_t *run, char *err, size_t errlen)
 	}
 	if (strcmp(outcome, "exit") && strcmp(outcome, "tap") && strcmp(outcome, "junit")) {
 		snprintf(err, errlen, "\"run.outcome\" '%.40s' is not one of exit, tap, junit", outcome);
+		return -1;
+	}
+	if (json_object_get(run, "cwd") && (!json_is_string(json_object_get(run, "cwd")) ||
+					    ht_json_str(run, "cwd", "")[0] == '/')) {
+		snprintf(err, errlen, "\"run.cwd\" is not a relative path");
 		return -1;
 	}
 	return 0;
@@ -506,11 +565,11 @@ static void tap_read(struct ht_tap *t, const char *path)
 	fclose(fp);
 }
 
-static void judge_junit(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_result *res)
+static void judge_junit(json_t *run, const struct ht_run_ctx *ctx, const char *cwd, struct ht_run_result *res)
 {
 	struct ht_subst_var outvar = { "out", ctx->out_dir };
 	char *path = ht_subst(ht_json_str(run, "junit", "{out}/junit.xml"), &outvar, 1, 0);
-	char *full = *path == '/' ? ht_xstrdup(path) : ht_path_join(ctx->cwd, path);
+	char *full = *path == '/' ? ht_xstrdup(path) : ht_path_join(cwd, path);
 	char *xml = NULL, err[160];
 	size_t len = 0;
 	struct ht_junit j;
@@ -542,11 +601,14 @@ static void judge_junit(json_t *run, const struct ht_run_ctx *ctx, struct ht_run
 			free(m);
 		}
 	} else if (failed_exit) {
+		char what[48];
+
 		res->status = "failed";
 		if (res->signal)
-			ht_run_result_set_message(res, "killed by signal %d", res->signal);
+			snprintf(what, sizeof(what), "killed by signal %d", res->signal);
 		else
-			ht_run_result_set_message(res, "exit code %d", res->exit_code);
+			snprintf(what, sizeof(what), "exit code %d", res->exit_code);
+		set_failure_message(res, ctx, what, 0);
 	} else if (j.tests == 0) {
 		res->status = "skipped";
 		ht_run_result_set_message(res, "JUnit file '%s' has no test cases", path);
@@ -560,11 +622,15 @@ static void judge_junit(json_t *run, const struct ht_run_ctx *ctx, struct ht_run
 	goto out;
 bad:
 	if (failed_exit) {
+		char *what;
+
 		res->status = "failed";
 		if (res->signal)
-			ht_run_result_set_message(res, "killed by signal %d (JUnit file '%s': %s)", res->signal, path, err);
+			what = ht_xasprintf("killed by signal %d (JUnit file '%s': %s)", res->signal, path, err);
 		else
-			ht_run_result_set_message(res, "exit code %d (JUnit file '%s': %s)", res->exit_code, path, err);
+			what = ht_xasprintf("exit code %d (JUnit file '%s': %s)", res->exit_code, path, err);
+		set_failure_message(res, ctx, what, 0);
+		free(what);
 	} else {
 		res->status = "error";
 		res->error_code = ht_xstrdup("junit");
@@ -591,6 +657,8 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 	size_t i, n = 0;
 	struct ht_proc p;
 	int ofd, efd, rc;
+	char *cwd = json_is_string(json_object_get(run, "cwd")) ? ht_path_join(ctx->cwd, ht_json_str(run, "cwd", "."))
+								: ht_xstrdup(ctx->cwd);
 
 	if (shell) {
 		argv = ht_xcalloc(4, sizeof(*argv));
@@ -616,7 +684,7 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 	}
 	ht_proc_init(&p, argv);
 	p.envp = ctx->envp;
-	p.cwd = ctx->cwd;
+	p.cwd = cwd;
 	p.stdout_fd = ofd;
 	p.stderr_fd = efd;
 	p.deadline_ms = ctx->deadline_ms;
@@ -631,7 +699,7 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 	if (rc < 0) {
 		res->status = "error";
 		res->error_code = ht_xstrdup("spawn");
-		ht_run_result_set_message(res, "cannot run '%s': %s", argv[0], strerror(errno));
+		ht_run_result_set_message(res, "cannot run '%s' in '%s': %s", argv[0], cwd, strerror(errno));
 		goto out;
 	}
 	res->duration_ms = p.duration_ms;
@@ -653,15 +721,22 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 		ht_tap_init(&t);
 		tap_read(&t, ctx->stdout_path);
 		ht_tap_finish(&t, res);
+		if (!strcmp(res->status, "failed") && !t.failed && !t.bailed) {
+			/* no plan, a short plan, an exit code: say why */
+			char *what = ht_xstrdup(res->message ? res->message : "");
+
+			set_failure_message(res, ctx, what, 1);
+			free(what);
+		}
 		ht_tap_release(&t);
 	} else if (!strcmp(outcome, "junit")) {
-		judge_junit(run, ctx, res);
+		judge_junit(run, ctx, cwd, res);
 	} else if (p.signal) {
 		char what[96];
 
 		res->status = "failed";
 		snprintf(what, sizeof(what), "killed by signal %d (%s)", p.signal, strsignal(p.signal));
-		set_failure_message(res, ctx, what);
+		set_failure_message(res, ctx, what, 0);
 	} else if (p.exit_code == 0) {
 		res->status = "passed";
 		ht_run_result_set_message(res, "exit code 0");
@@ -673,14 +748,16 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 
 		res->status = "failed";
 		snprintf(what, sizeof(what), "exit code %d", p.exit_code);
-		set_failure_message(res, ctx, what);
+		set_failure_message(res, ctx, what, 0);
 	}
+	ht_run_result_readonly_hint(res, ctx->stdout_path, ctx->stderr_path);
 out:
 	if (ofd >= 0)
 		close(ofd);
 	if (efd >= 0)
 		close(efd);
 	ht_strv_free(argv);
+	free(cwd);
 	return 0;
 }
 

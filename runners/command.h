@@ -12,7 +12,9 @@
 struct ht_command_settings {
 	struct ht_strlist tests; /* globs relative to root, like tests/test-*.sh */
 	char *list;           /* a listing command instead of globs; one test per line */
-	char *run;            /* template: "sh {file}"; placeholders {file} {name} {id} {out} */
+	char *list_match;     /* a POSIX extended regex a listed line must match, or NULL */
+	char *cwd;            /* the tests' working directory below the root, with placeholders, or NULL */
+	char *run;            /* template: "sh {file}"; placeholders {file} {name} {id} {dir} {basename} {out} */
 	int shell;            /* 1: run the template through /bin/sh -c (values quoted) */
 	char *outcome;        /* "exit" (default), "tap" or "junit" */
 	char *junit;          /* path of the JUnit file the test writes, with placeholders */

@@ -21,6 +21,7 @@ void ht_junit_init(struct ht_junit *j)
 void ht_junit_release(struct ht_junit *j)
 {
 	json_decref(j->failures);
+	json_decref(j->cases);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -91,14 +92,60 @@ static const char *find(const char *s, const char *end, const char *needle)
 
 enum { CASE_PASS, CASE_SKIP, CASE_FAIL, CASE_ERROR };
 
+/* The last HT_JUNIT_MAX_TEXT bytes of the text in b, decoded, as a JSON
+ * string starting on a character. */
+static json_t *text_tail(const struct ht_buf *b)
+{
+	char *s = ht_xml_unescape(b->data ? b->data : "", b->len);
+	size_t n = strlen(s), from = n > HT_JUNIT_MAX_TEXT ? n - HT_JUNIT_MAX_TEXT : 0;
+	json_t *v;
+
+	while (from && from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++;
+	ht_utf8_clean(s + from, n - from, 0);
+	v = json_string(s + from);
+	free(s);
+	return v ? v : json_string("");
+}
+
+/* A case's child element whose text is kept (want_cases). */
+static const char *const kept_children[] = { "failure", "error", "skipped", "system-out", "system-err", NULL };
+
+static int kept_child(const struct tag *t)
+{
+	int i;
+
+	for (i = 0; kept_children[i]; i++)
+		if (tag_is(t, kept_children[i]))
+			return 1;
+	return 0;
+}
+
+/* Sets member key of o to the attribute name of t, when t has it. */
+static void set_attr(json_t *o, const char *key, const struct tag *t, const char *name)
+{
+	char *v = tag_attr(t, name);
+
+	if (v) {
+		ht_utf8_clean(v, strlen(v), 0);
+		json_object_set_new(o, key, json_string(v));
+		free(v);
+	}
+}
+
 int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, size_t errlen)
 {
 	const char *p = xml, *end = xml + len;
 	int seen_root = 0, in_case = 0, in_fail = 0, state = CASE_PASS;
 	char *cname = NULL, *cclass = NULL, *cmsg = NULL;
-	struct ht_buf text;
+	struct ht_buf text, ctext;
+	json_t *ccase = NULL, *cpart = NULL; /* want_cases: the case and child being read */
+	const char *cchild = NULL;
 
 	ht_buf_init(&text, 64 * 1024);
+	ht_buf_init(&ctext, 1024 * 1024);
+	if (j->want_cases && !j->cases)
+		j->cases = json_array();
 	while (p < end) {
 		const char *lt = memchr(p, '<', (size_t)(end - p));
 		struct tag t;
@@ -108,6 +155,8 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 			break;
 		if (in_fail && !cmsg)
 			ht_buf_add(&text, p, (size_t)(lt - p)); /* over the limit: kept short */
+		if (cchild)
+			ht_buf_add(&ctext, p, (size_t)(lt - p));
 		p = lt;
 		if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
 			q = find(p + 4, end, "-->");
@@ -118,6 +167,17 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 			q = find(p + 9, end, "]]>");
 			if (in_fail && !cmsg)
 				ht_buf_add(&text, p + 9, (size_t)((q ? q : end) - (p + 9)));
+			if (cchild) {
+				/* Kept as is: escape it so text_tail's unescaping
+				 * gives it back. */
+				const char *c;
+
+				for (c = p + 9; c < (q ? q : end); c++)
+					if (*c == '&')
+						ht_buf_addstr(&ctext, "&amp;");
+					else
+						ht_buf_add(&ctext, c, 1);
+			}
 			p = q ? q + 3 : end;
 			continue;
 		}
@@ -165,6 +225,17 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 				cmsg = NULL;
 				state = CASE_PASS;
 				in_case = 1;
+				if (j->want_cases && json_array_size(j->cases) < HT_JUNIT_MAX_CASES) {
+					char *tm = tag_attr(&t, "time");
+
+					ccase = json_object();
+					json_object_set_new(ccase, "classname", json_string(cclass ? ht_utf8_clean(cclass, strlen(cclass), 0) : ""));
+					json_object_set_new(ccase, "name", json_string(cname ? ht_utf8_clean(cname, strlen(cname), 0) : ""));
+					json_object_set_new(ccase, "time_ms", json_integer(tm ? (json_int_t)(strtod(tm, NULL) * 1000 + 0.5) : 0));
+					json_object_set_new(ccase, "parts", json_array());
+					json_array_append_new(j->cases, ccase);
+					free(tm);
+				}
 			}
 			if ((t.end || t.empty) && in_case) {
 				char *name = ht_oneline(cname ? cname : "(unnamed)", strlen(cname ? cname : "(unnamed)"), HT_OUTCOME_MAX_FIELD);
@@ -185,7 +256,49 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 				}
 				free(name), free(cls);
 				in_case = 0;
+				ccase = NULL;
+				cchild = NULL;
 			}
+		}
+		if (ccase && !tag_is(&t, "testcase") && kept_child(&t)) {
+			if (!t.end) {
+				cchild = t.name[0] == 's' && t.name[1] == 'y' ? (t.name[7] == 'o' ? "system_out" : "system_err") : NULL;
+				cpart = NULL;
+				if (!cchild) {
+					cpart = json_object();
+					json_object_set_new(cpart, "tag", json_stringn(t.name, t.name_len));
+					set_attr(cpart, "type", &t, "type");
+					set_attr(cpart, "message", &t, "message");
+					json_array_append_new(json_object_get(ccase, "parts"), cpart);
+					cchild = "text";
+				}
+				ht_buf_reset(&ctext);
+				if (t.empty)
+					cchild = NULL;
+			} else if (cchild) {
+				json_t *target = cpart && !strcmp(cchild, "text") ? cpart : ccase;
+				json_t *old = json_object_get(target, cchild);
+
+				if (old && json_string_length(old)) {
+					/* pytest writes system-out twice for a skip */
+					char *both = ht_xasprintf("%s", json_string_value(old));
+					json_t *add = text_tail(&ctext);
+
+					if (json_string_length(add)) {
+						free(both);
+						both = ht_xasprintf("%s\n%s", json_string_value(old), json_string_value(add));
+					}
+					json_decref(add);
+					json_object_set_new(target, cchild, json_string(both));
+					free(both);
+				} else {
+					json_object_set_new(target, cchild, text_tail(&ctext));
+				}
+				cchild = NULL;
+			}
+		}
+		if (tag_is(&t, "testsuite") || tag_is(&t, "testsuites") || tag_is(&t, "testcase")) {
+			/* done above */
 		} else if (in_case && (tag_is(&t, "failure") || tag_is(&t, "error"))) {
 			if (!t.end) {
 				int st = tag_is(&t, "failure") ? CASE_FAIL : CASE_ERROR;
@@ -225,9 +338,11 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 	}
 	free(cname), free(cclass), free(cmsg);
 	ht_buf_release(&text);
+	ht_buf_release(&ctext);
 	return 0;
 fail:
 	free(cname), free(cclass), free(cmsg);
 	ht_buf_release(&text);
+	ht_buf_release(&ctext);
 	return -1;
 }

@@ -57,7 +57,16 @@ void ht_tap_finish(struct ht_tap *t, struct ht_run_result *res);
 struct ht_junit {
 	long tests, failed, errors, skipped;
 	json_t *failures; /* array of {"name","classname","message","kind"} */
+	/* Set before parsing to also get every case, in document order:
+	 * {"classname","name","time_ms","parts":[{"tag" ("failure", "error",
+	 * "skipped"),"type","message","text"}],"system_out","system_err"}
+	 * (texts: their last HT_JUNIT_MAX_TEXT bytes), at most
+	 * HT_JUNIT_MAX_CASES. */
+	int want_cases;
+	json_t *cases;
 };
+#define HT_JUNIT_MAX_TEXT 8192
+#define HT_JUNIT_MAX_CASES 20000
 void ht_junit_init(struct ht_junit *j);
 void ht_junit_release(struct ht_junit *j);
 int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, size_t errlen);

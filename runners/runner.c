@@ -2,10 +2,12 @@
  * runner.c: the table of test-runner plugins and what they share: test
  * lists, run results and the failures of their outcome readers.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ht/config.h"
 #include "ht/diag.h"
@@ -14,13 +16,16 @@
 #include "ht/util.h"
 #include "runners/command.h"
 #include "runners/outcome.h"
+#include "runners/pytest.h"
 
 static const struct ht_runner_ops *const plugins[] = {
 	&ht_runner_command,
+	&ht_runner_pytest,
 };
 
 const struct ht_config_schema *const ht_runner_schemas[] = {
 	&ht_command_schema,
+	&ht_pytest_schema,
 	NULL,
 };
 
@@ -36,7 +41,7 @@ const struct ht_runner_ops *ht_runner_find(const char *name)
 
 const char *ht_runner_names(void)
 {
-	return "command";
+	return "command, pytest";
 }
 
 /* --- test lists ------------------------------------------------------------ */
@@ -46,14 +51,20 @@ void ht_test_list_init(struct ht_test_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void entry_free(struct ht_test_entry *e)
+{
+	free(e->name);
+	free(e->file);
+	ht_strv_free(e->members);
+	memset(e, 0, sizeof(*e));
+}
+
 void ht_test_list_release(struct ht_test_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		free(l->v[i].file);
-	}
+	for (i = 0; i < l->n; i++)
+		entry_free(&l->v[i]);
 	free(l->v);
 	ht_test_list_init(l);
 }
@@ -64,9 +75,48 @@ void ht_test_list_add(struct ht_test_list *l, const char *name, const char *file
 		l->cap = l->cap ? 2 * l->cap : 16;
 		l->v = ht_xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
 	l->v[l->n].name = ht_xstrdup(name);
 	l->v[l->n].file = file ? ht_xstrdup(file) : NULL;
 	l->n++;
+}
+
+void ht_test_list_add_member(struct ht_test_list *l, size_t i, const char *member)
+{
+	struct ht_test_entry *e = &l->v[i];
+
+	e->members = ht_xrealloc(e->members, (e->nmembers + 2) * sizeof(*e->members));
+	e->members[e->nmembers++] = ht_xstrdup(member);
+	e->members[e->nmembers] = NULL;
+}
+
+void ht_test_list_filter(struct ht_test_list *l, int (*keep)(const char *name, void *arg), void *arg)
+{
+	size_t i, j = 0, k, m;
+
+	for (i = 0; i < l->n; i++) {
+		struct ht_test_entry *e = &l->v[i];
+		int kept;
+
+		if (e->members) {
+			for (k = 0, m = 0; k < e->nmembers; k++) {
+				if (keep(e->members[k], arg))
+					e->members[m++] = e->members[k];
+				else
+					free(e->members[k]);
+			}
+			e->members[m] = NULL;
+			e->nmembers = m;
+			kept = m > 0;
+		} else {
+			kept = keep(e->name, arg);
+		}
+		if (kept)
+			l->v[j++] = *e;
+		else
+			entry_free(e);
+	}
+	l->n = j;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -85,8 +135,7 @@ void ht_test_list_sort_unique(struct ht_test_list *l)
 	qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
 	for (i = 1; i < l->n; i++) {
 		if (strcmp(l->v[i].name, l->v[j].name) == 0) {
-			free(l->v[i].name);
-			free(l->v[i].file);
+			entry_free(&l->v[i]);
 		} else {
 			l->v[++j] = l->v[i];
 		}
@@ -105,8 +154,7 @@ void ht_test_list_unique(struct ht_test_list *l)
 			if (strcmp(l->v[k].name, l->v[i].name) == 0)
 				break;
 		if (k < j) {
-			free(l->v[i].name);
-			free(l->v[i].file);
+			entry_free(&l->v[i]);
 		} else {
 			l->v[j++] = l->v[i];
 		}
@@ -127,6 +175,7 @@ void ht_run_result_release(struct ht_run_result *r)
 	free(r->message);
 	free(r->error_code);
 	json_decref(r->tests);
+	json_decref(r->cases);
 	ht_run_result_init(r);
 }
 
@@ -143,6 +192,124 @@ void ht_run_result_set_message(struct ht_run_result *r, const char *fmt, ...)
 	/* One line of at most 1000 bytes, valid UTF-8. */
 	r->message = s ? ht_oneline(s, strlen(s), HT_OUTCOME_MAX_FIELD) : ht_xstrdup("");
 	free(s);
+}
+
+/* --- what plugins share ---------------------------------------------------- */
+
+int ht_runner_env_json(const struct ht_config *c, json_t **out)
+{
+	json_t *env;
+	int i;
+
+	*out = NULL;
+	if (!c->runner.env.n)
+		return 0;
+	env = json_object();
+	for (i = 0; i < c->runner.env.n; i++) {
+		const char *kv = c->runner.env.v[i];
+		const char *eq = strchr(kv, '=');
+		char *k;
+
+		if (!eq || eq == kv) {
+			json_decref(env);
+			return ht_error("runner.env: '%s' is not KEY=VALUE", kv);
+		}
+		k = strndup(kv, (size_t)(eq - kv));
+		json_object_set_new(env, k, json_string(eq + 1));
+		free(k);
+	}
+	*out = env;
+	return 0;
+}
+
+extern char **environ;
+
+/* 1 when kv ("K=V") sets the variable named name[0..n). */
+static int env_is(const char *kv, const char *name, size_t n)
+{
+	return strncmp(kv, name, n) == 0 && kv[n] == '=';
+}
+
+char **ht_runner_list_env(const struct ht_config *c)
+{
+	size_t n = 0, i = 0, path;
+	char **v, **e;
+	int k;
+
+	for (e = environ; *e; e++)
+		n++;
+	v = ht_xcalloc(n + (size_t)c->runner.env.n + 2, sizeof(*v));
+	for (e = environ; *e; e++) {
+		int over = env_is(*e, "PATH", 4);
+
+		for (k = 0; !over && k < c->runner.env.n; k++) {
+			const char *eq = strchr(c->runner.env.v[k], '=');
+
+			over = eq && env_is(*e, c->runner.env.v[k], (size_t)(eq - c->runner.env.v[k]));
+		}
+		if (!over)
+			v[i++] = ht_xstrdup(*e);
+	}
+	path = i;
+	v[i++] = ht_xstrdup("PATH=" HT_TEST_PATH);
+	for (k = 0; k < c->runner.env.n; k++) {
+		const char *kv = c->runner.env.v[k];
+
+		if (env_is(kv, "PATH", 4)) {
+			free(v[path]);
+			v[path] = ht_xstrdup(kv);
+		} else if (strchr(kv, '=') && *kv != '=') {
+			v[i++] = ht_xstrdup(kv);
+		}
+	}
+	v[i] = NULL;
+	return v;
+}
+
+/* 1 when the last 64 KiB of the file at path hold needle. */
+static int tail_has(const char *path, const char *needle)
+{
+	char *buf;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, found = 0;
+	off_t size;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	buf = ht_xmalloc(65536);
+	n = pread(fd, buf, 65536, size > 65536 ? size - 65536 : 0);
+	if (n > 0)
+		found = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	close(fd);
+	return found;
+}
+
+void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_path, const char *stderr_path)
+{
+	char *m;
+
+	if (strcmp(res->status, "failed") && strcmp(res->status, "error"))
+		return;
+	if (!tail_has(stderr_path, "Read-only file system") && !tail_has(stdout_path, "Read-only file system"))
+		return;
+	m = ht_xasprintf("%.600s (hint: the project directory is read-only, as in Lambda; "
+			 "a test may write under /tmp and $HT_OUTPUT_DIR)", res->message ? res->message : "");
+	ht_run_result_set_message(res, "%s", m);
+	free(m);
+}
+
+char *ht_runner_which(char *const *envp, const char *prog)
+{
+	size_t i;
+
+	if (strchr(prog, '/'))
+		return ht_xstrdup(prog);
+	for (i = 0; envp && envp[i]; i++)
+		if (env_is(envp[i], "PATH", 4))
+			return ht_which_in(envp[i] + 5, prog);
+	return NULL;
 }
 
 /* --- failures of an outcome ------------------------------------------------ */

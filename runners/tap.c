@@ -161,8 +161,13 @@ void ht_tap_finish(struct ht_tap *t, struct ht_run_result *res)
 			res->status = "skipped";
 			ht_run_result_set_message(res, "skipped (exit code 77)");
 		} else {
-			ht_run_result_set_message(res, "no TAP plan (ran %ld tests, %s)", t->count,
-						  res->signal ? "killed by a signal" : res->exit_code ? "exit code not 0" : "exit code 0");
+			char how[40];
+
+			if (res->signal)
+				snprintf(how, sizeof(how), "killed by signal %d", res->signal);
+			else
+				snprintf(how, sizeof(how), "exit code %d", res->exit_code);
+			ht_run_result_set_message(res, "no TAP plan (ran %ld tests, %s)", t->count, how);
 		}
 	} else if (t->planned != t->count) {
 		ht_run_result_set_message(res, "planned %ld tests but ran %ld", t->planned, t->count);

@@ -284,3 +284,15 @@ need_busybox_sandbox() {
   [ -n "$BUSYBOX" ] || test_skip_all 'a static busybox is needed (Debian busybox-static)'
   bwrap --ro-bind / / --unshare-pid true 2>/dev/null || test_skip_all 'bwrap cannot make a sandbox here'
 }
+
+# need_pytest: skips the file unless a Python with pytest is here (Debian's
+# /usr/bin/python3 first: the tests' PATH finds that one, not a pyenv
+# shim); sets PYTEST_PY to it.
+need_pytest() {
+  PYTEST_PY=
+  for _py in /usr/bin/python3 /usr/local/bin/python3; do
+    if [ -x "$_py" ] && "$_py" -c 'import pytest' 2>/dev/null; then PYTEST_PY=$_py; break; fi
+  done
+  [ -n "$PYTEST_PY" ] || test_skip_all "no python3 with pytest in /usr/bin or /usr/local/bin; install the Debian package python3-pytest (as root: scripts/install-deps)"
+  export PYTEST_PY
+}

@@ -3,6 +3,7 @@
  * writes one ht.test/1 record per invocation. See docs/ht-plan.md.
  */
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,13 @@ static const struct ht_tool tool = {
 	"      --run-id ID          use ID as the run id instead of a new random UUID\n"
 	"      --durations FILE     take each test's expected_ms from an earlier results\n"
 	"                           file (ht.result/1 JSON Lines, '-' for stdin)\n"
-	"      --list-timeout SECS  how long a listing command may take (default 120)\n",
+	"      --list-timeout SECS  how long a listing command may take (default 120)\n"
+	"      --grep REGEX         only the tests whose name matches REGEX (POSIX extended)\n"
+	"      --failed FILE        only the tests that failed, timed out or errored in an\n"
+	"                           earlier results file (ht.result/1 JSON Lines, '-' for stdin)\n",
 };
 
-enum { OPT_RUN_ID = 0x2000, OPT_DURATIONS, OPT_LIST_TIMEOUT };
+enum { OPT_RUN_ID = 0x2000, OPT_DURATIONS, OPT_LIST_TIMEOUT, OPT_GREP, OPT_FAILED };
 
 /* 1 when schema names ht.result/1 (any minor version). */
 static int is_result_schema(const char *schema)
@@ -71,6 +75,83 @@ static json_t *load_durations(const char *path)
 	return map;
 }
 
+/* 1 when status is one that --failed runs again. */
+static int is_failing(const char *status)
+{
+	return !strcmp(status, "failed") || !strcmp(status, "timed_out") || !strcmp(status, "error");
+}
+
+/*
+ * Reads an earlier results file into a new object test_id -> true for the
+ * tests whose last result failed, timed out or errored; a result with
+ * `cases` (several tests in one invocation) counts by its cases. A later
+ * result of the same test wins. Dies on unreadable input.
+ */
+static json_t *load_failed(const char *path)
+{
+	struct ht_jsonl_reader rd;
+	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	json_t *map = json_object(), *rec;
+	int r, bad = 0;
+
+	if (!fp)
+		ht_die(errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_IOERR, "cannot open '%s': %s", path, strerror(errno));
+	ht_jsonl_reader_init(&rd, fp, strcmp(path, "-") ? path : "stdin", HT_RECORD_MAX);
+	while ((r = ht_jsonl_read(&rd, &rec)) != 0) {
+		json_t *cases, *cs;
+		size_t i;
+
+		if (r == -2)
+			ht_die(HT_EXIT_IOERR, "cannot read '%s'", path);
+		if (r < 0) {
+			bad = 1;
+			continue;
+		}
+		cases = json_object_get(rec, "cases");
+		if (!is_result_schema(ht_json_str(rec, "schema", NULL))) {
+			/* not a result */
+		} else if (json_is_array(cases) && json_array_size(cases)) {
+			json_array_foreach(cases, i, cs)
+				if (ht_json_str(cs, "test_id", NULL))
+					json_object_set_new(map, ht_json_str(cs, "test_id", NULL),
+							    json_boolean(is_failing(ht_json_str(cs, "status", ""))));
+		} else if (ht_json_str(rec, "test_id", NULL)) {
+			json_object_set_new(map, ht_json_str(rec, "test_id", NULL),
+					    json_boolean(is_failing(ht_json_str(rec, "status", ""))));
+		}
+		json_decref(rec);
+	}
+	ht_jsonl_reader_release(&rd);
+	if (fp != stdin)
+		fclose(fp);
+	if (bad)
+		ht_die(HT_EXIT_DATAERR, "'%s' holds lines that are not records (see above)", path);
+	return map;
+}
+
+/* What --grep and --failed keep. */
+struct select {
+	regex_t re;
+	int have_re;
+	json_t *failed; /* test_id -> true/false, or NULL */
+};
+
+static int keep_test(const char *name, void *arg)
+{
+	struct select *s = arg;
+
+	if (s->have_re && regexec(&s->re, name, 0, NULL, 0) != 0)
+		return 0;
+	if (s->failed) {
+		char *id = ht_test_id(name);
+		int k = json_is_true(json_object_get(s->failed, id));
+
+		free(id);
+		return k;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -79,9 +160,12 @@ int main(int argc, char **argv)
 		{ "run-id", required_argument, 0, OPT_RUN_ID },
 		{ "durations", required_argument, 0, OPT_DURATIONS },
 		{ "list-timeout", required_argument, 0, OPT_LIST_TIMEOUT },
+		{ "grep", required_argument, 0, OPT_GREP },
+		{ "failed", required_argument, 0, OPT_FAILED },
 		{ 0, 0, 0, 0 },
 	};
-	const char *output = NULL, *run_id_opt = NULL, *durations_path = NULL;
+	const char *output = NULL, *run_id_opt = NULL, *durations_path = NULL, *grep = NULL, *failed_path = NULL;
+	struct select sel;
 	char run_id[HT_ID_MAX + 1]; /* a UUID, or --run-id */
 	const struct ht_runner_ops *ops;
 	struct ht_test_list tests;
@@ -105,6 +189,12 @@ int main(int argc, char **argv)
 		case OPT_DURATIONS:
 			durations_path = optarg;
 			break;
+		case OPT_GREP:
+			grep = optarg;
+			break;
+		case OPT_FAILED:
+			failed_path = optarg;
+			break;
 		case OPT_LIST_TIMEOUT:
 			if (ht_parse_long(optarg, 1, 86400, &list_timeout_s) < 0)
 				ht_usage_error(&tool, "--list-timeout: '%s' is not a number of seconds (1 to 86400)", optarg);
@@ -115,6 +205,20 @@ int main(int argc, char **argv)
 		ht_usage_error(&tool, "unexpected argument '%s'", argv[optind]);
 	if (run_id_opt && !ht_id_safe(run_id_opt))
 		ht_usage_error(&tool, "--run-id: '%s' must be " HT_ID_RULE, run_id_opt);
+	memset(&sel, 0, sizeof(sel));
+	if (grep) {
+		int e = regcomp(&sel.re, grep, REG_EXTENDED | REG_NOSUB);
+
+		if (e) {
+			char why[200];
+
+			regerror(e, &sel.re, why, sizeof(why));
+			ht_usage_error(&tool, "--grep: '%s' is not a regular expression: %s", grep, why);
+		}
+		sel.have_re = 1;
+	}
+	if (failed_path && durations_path && !strcmp(failed_path, "-") && !strcmp(durations_path, "-"))
+		ht_usage_error(&tool, "--failed and --durations cannot both read stdin");
 
 	ht_config_load_or_die(&cfg);
 	if (ht_config_require(&cfg, "runner") < 0) {
@@ -133,9 +237,32 @@ int main(int argc, char **argv)
 		ht_die(HT_EXIT_SOFTWARE, "cannot make a run id");
 	if (durations_path)
 		durations = load_durations(durations_path);
+	if (failed_path)
+		sel.failed = load_failed(failed_path);
 
 	ht_test_list_init(&tests);
 	rc = ops->list(&cfg, list_timeout_s * 1000, &tests);
+	if (rc) {
+		ht_test_list_release(&tests);
+		ht_config_release(&cfg);
+		json_decref(durations);
+		return rc;
+	}
+
+	if (grep || failed_path) {
+		size_t before = tests.n;
+
+		ht_test_list_filter(&tests, keep_test, &sel);
+		if (tests.n == 0) {
+			ht_error("no test left of %zu: %s%s%s", before, grep ? "none matches --grep" : "",
+				 grep && failed_path ? " and " : "",
+				 failed_path ? "none failed, timed out or errored in --failed's results" : "");
+			rc = HT_EXIT_NOINPUT;
+		}
+	}
+	if (sel.have_re)
+		regfree(&sel.re);
+	json_decref(sel.failed);
 	if (rc) {
 		ht_test_list_release(&tests);
 		ht_config_release(&cfg);

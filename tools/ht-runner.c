@@ -48,7 +48,7 @@ struct runner {
 
 static int env_overridden(const char *kv, json_t *env)
 {
-	static const char *const ours[] = { "HOME", "HT_OUTPUT_DIR", "HT_RUN_ID", "HT_TEST_ID", NULL };
+	static const char *const ours[] = { "HOME", "HT_OUTPUT_DIR", "HT_RUN_ID", "HT_TEST_ID", "HT_ATTEMPT", NULL };
 	const char *eq = strchr(kv, '=');
 	size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
 	const char *key;
@@ -66,7 +66,7 @@ static int env_overridden(const char *kv, json_t *env)
 
 /* The whole environment of a test: ours, minus what it sets, plus what it
  * sets. New NULL-terminated array of new strings. */
-static char **test_env(json_t *run, const char *out_dir, const char *run_id, const char *test_id)
+static char **test_env(json_t *run, const char *out_dir, const char *run_id, const char *test_id, long long attempt)
 {
 	json_t *env = json_object_get(run, "env");
 	size_t n = 0, i = 0;
@@ -78,7 +78,7 @@ static char **test_env(json_t *run, const char *out_dir, const char *run_id, con
 		env = NULL;
 	for (e = environ; *e; e++)
 		n++;
-	v = ht_xcalloc(n + json_object_size(env) + 5, sizeof(*v));
+	v = ht_xcalloc(n + json_object_size(env) + 6, sizeof(*v));
 	for (e = environ; *e; e++)
 		if (!env_overridden(*e, env))
 			v[i++] = ht_xstrdup(*e);
@@ -89,6 +89,7 @@ static char **test_env(json_t *run, const char *out_dir, const char *run_id, con
 	v[i++] = ht_xasprintf("HT_OUTPUT_DIR=%s", out_dir);
 	v[i++] = ht_xasprintf("HT_RUN_ID=%s", run_id);
 	v[i++] = ht_xasprintf("HT_TEST_ID=%s", test_id);
+	v[i++] = ht_xasprintf("HT_ATTEMPT=%lld", attempt);
 	json_object_foreach(env, key, val)
 		if (json_is_string(val) && *key && !strchr(key, '='))
 			v[i++] = ht_xasprintf("%s=%s", key, json_string_value(val));
@@ -341,7 +342,7 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		res.error_code = ht_xstrdup("io");
 		ht_run_result_set_message(&res, "cannot create the work directory '%s'", out_dir);
 	} else {
-		envp = test_env(run, out_dir, run_id, test_id);
+		envp = test_env(run, out_dir, run_id, test_id, attempt);
 		ctx.cwd = r->task_root;
 		ctx.out_dir = out_dir;
 		ctx.stdout_path = out_path;
@@ -367,6 +368,8 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 	json_object_set_new(rec, "exit_code", res.exited ? json_integer(res.exit_code) : json_null());
 	json_object_set_new(rec, "signal", res.signal ? json_integer(res.signal) : json_null());
 	ht_json_set_str(rec, "message", res.message ? res.message : "");
+	if (res.outcome)
+		ht_json_set_str(rec, "outcome", res.outcome);
 	json_object_set_new(rec, "output_tail", output_tail(out_path, err_path));
 
 	/* Keep what the test left. */
@@ -411,6 +414,8 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		tests = res.tests;
 		json_object_set(rec, "tests", tests);
 	}
+	if (res.cases)
+		json_object_set(rec, "cases", res.cases);
 	if (!strcmp(res.status, "error")) {
 		json_object_set_new(rec, "error", json_pack("{s:s,s:s}", "code", res.error_code ? res.error_code : "runner",
 							  "message", res.message ? res.message : ""));

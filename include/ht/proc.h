@@ -21,6 +21,8 @@ struct ht_proc {
 	int64_t deadline_ms;   /* absolute, on ht_now_ms()'s clock; 0 for none */
 	int64_t grace_ms;      /* between SIGTERM and SIGKILL at the deadline; 0: 2000 */
 	volatile int *stop;    /* optional: when *stop becomes set, kill as at a deadline */
+	int term_signal;       /* sent at the deadline before SIGKILL; 0: SIGTERM (pytest
+	                          writes its report on SIGINT) */
 	/* Filled in by ht_proc_spawn / ht_proc_wait: */
 	pid_t pid;
 	int exited;            /* 1 when it exited normally */
@@ -40,7 +42,7 @@ void ht_proc_init(struct ht_proc *p, char *const *argv);
  */
 int ht_proc_spawn(struct ht_proc *p);
 /*
- * Waits for the child, enforcing the deadline and *stop: SIGTERM to the
+ * Waits for the child, enforcing the deadline and *stop: term_signal to the
  * group, then SIGKILL after grace. When the leader has exited, the rest of
  * its group is killed too, so no stray process outlives the test.
  * Returns 0 once the child is reaped (see the result fields), -1 on error.

@@ -25,10 +25,14 @@ struct ht_config;
 
 /* --- listed tests ------------------------------------------------------- */
 
-/* One test as a plugin lists it. */
+/* One test (one invocation) as a plugin lists it. */
 struct ht_test_entry {
-	char *name; /* the human name, never NULL */
-	char *file; /* the file relative to the project root, or NULL */
+	char *name;     /* the human name, never NULL */
+	char *file;     /* the file relative to the project root, or NULL */
+	char **members; /* NULL, or the NULL-terminated names of the tests this
+	                   one invocation runs, each reported on its own
+	                   (pytest's file and class granularity) */
+	size_t nmembers;
 };
 
 struct ht_test_list {
@@ -40,6 +44,14 @@ void ht_test_list_init(struct ht_test_list *l);
 void ht_test_list_release(struct ht_test_list *l);
 /* Appends a copy of name and file (file may be NULL). */
 void ht_test_list_add(struct ht_test_list *l, const char *name, const char *file);
+/* Appends a copy of member to the members of entry i. */
+void ht_test_list_add_member(struct ht_test_list *l, size_t i, const char *member);
+/*
+ * Keeps the entries for which keep(name, arg) is 1; of an entry with
+ * members, keeps the members for which it is 1, and the entry when one is
+ * left.
+ */
+void ht_test_list_filter(struct ht_test_list *l, int (*keep)(const char *name, void *arg), void *arg);
 /* Sorts by name and drops duplicates. */
 void ht_test_list_sort_unique(struct ht_test_list *l);
 /* Drops later duplicates of a name, keeping the order otherwise. */
@@ -71,12 +83,49 @@ struct ht_run_result {
 	char *message;        /* one line, valid UTF-8 */
 	char *error_code;     /* with status "error": a short code ("spawn", "junit") */
 	json_t *tests;        /* TAP or JUnit counts and failures, or NULL */
+	const char *outcome;  /* static: the framework's own word when it says
+	                         more than status ("xfailed", "xpassed"), or NULL */
+	json_t *cases;        /* with several tests in one invocation: an array
+	                         of their results (docs/records.md), or NULL */
 };
 
 void ht_run_result_init(struct ht_run_result *r);
 void ht_run_result_release(struct ht_run_result *r);
 /* Replaces r->message with a printf-formatted, UTF-8-cleaned line. */
 void ht_run_result_set_message(struct ht_run_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- what plugins share ------------------------------------------------- */
+
+/* The PATH every test gets unless runner.env sets one (the local provider
+ * and the images ht-build makes use it; Lambda's is alike). */
+#define HT_TEST_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/*
+ * runner.env of c as the `run.env` object of a record (new reference), or
+ * NULL when it is empty. Returns -1 after printing when an entry is not
+ * KEY=VALUE.
+ */
+int ht_runner_env_json(const struct ht_config *c, json_t **out);
+/*
+ * The environment of a listing command: the caller's, with PATH replaced
+ * by the one tests get (HT_TEST_PATH) and runner.env added over it, so a
+ * list that works is a run that works. New NULL-terminated array of new
+ * strings (ht_strv_free).
+ */
+char **ht_runner_list_env(const struct ht_config *c);
+/*
+ * prog looked up in the PATH of envp (not the caller's), as the program of
+ * a listing command is: a new string, prog itself when it has a '/', or
+ * NULL when no directory has it.
+ */
+char *ht_runner_which(char *const *envp, const char *prog);
+
+/*
+ * When the test failed or errored and its stdout or stderr (the last
+ * 64 KiB of each) says "Read-only file system", appends to res's message a
+ * hint naming the places a test may write.
+ */
+void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_path, const char *stderr_path);
 
 /* --- the plugin table ------------------------------------------------------ */
 
@@ -118,5 +167,6 @@ const struct ht_runner_ops *ht_runner_find(const char *name);
 const char *ht_runner_names(void);
 
 extern const struct ht_runner_ops ht_runner_command;
+extern const struct ht_runner_ops ht_runner_pytest;
 
 #endif

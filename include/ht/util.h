@@ -99,6 +99,8 @@ int ht_read_file(const char *path, size_t max, char **out, size_t *len);
  * current directory), a regular file we may execute; prog itself when it
  * has a '/'. New string, or NULL when there is none. */
 char *ht_which(const char *prog);
+/* The same, searching path (a PATH value; NULL: nothing) instead. */
+char *ht_which_in(const char *path, const char *prog);
 /* Joins two path pieces with one '/'; new string. */
 char *ht_path_join(const char *a, const char *b);
 /* path as is when it is absolute, else joined to base; new string. */

@@ -96,6 +96,65 @@ static void test_junit(void)
 	ht_junit_release(&j);
 }
 
+/* The cases of a JUnit file, as the pytest plugin reads them. */
+static void test_junit_cases(void)
+{
+	struct ht_junit j;
+	char err[128];
+	const char *x = "<testsuite><testcase classname='t.m' name='f[a b]' time='0.25'>"
+			"<failure message='assert 0'>line 1\n&gt; line 2<![CDATA[ <raw> & ]]></failure>"
+			"<system-out>--- Captured Out ---\nhi</system-out></testcase>"
+			"<testcase classname='t.m' name='g'><skipped type='pytest.xfail' message='bug'/></testcase>"
+			"<testcase classname='t.m' name='h'/></testsuite>";
+	json_t *c0, *p0;
+
+	ht_junit_init(&j);
+	ok(ht_junit_parse(&j, x, strlen(x), err, sizeof(err)) == 0 && !j.cases, "no cases unless asked");
+	ht_junit_release(&j);
+	ht_junit_init(&j);
+	j.want_cases = 1;
+	ok(ht_junit_parse(&j, x, strlen(x), err, sizeof(err)) == 0, "parses with cases");
+	is_int(json_array_size(j.cases), 3, "three cases, the empty one too");
+	c0 = json_array_get(j.cases, 0);
+	p0 = json_array_get(json_object_get(c0, "parts"), 0);
+	is_str(json_string_value(json_object_get(c0, "name")), "f[a b]", "name decoded");
+	is_int(json_integer_value(json_object_get(c0, "time_ms")), 250, "time in ms");
+	is_str(json_string_value(json_object_get(p0, "tag")), "failure", "the failure part");
+	is_str(json_string_value(json_object_get(p0, "message")), "assert 0", "its message");
+	is_str(json_string_value(json_object_get(p0, "text")), "line 1\n> line 2 <raw> & ", "its text, CDATA kept as is");
+	is_str(json_string_value(json_object_get(c0, "system_out")), "--- Captured Out ---\nhi", "system-out");
+	is_str(json_string_value(json_object_get(json_array_get(json_object_get(json_array_get(j.cases, 1), "parts"), 0), "type")),
+	       "pytest.xfail", "the skipped part's type");
+	is_int(json_array_size(json_object_get(json_array_get(j.cases, 2), "parts")), 0, "a passing case has no parts");
+	ht_junit_release(&j);
+}
+
+static int keep_b(const char *name, void *arg)
+{
+	(void)arg;
+	return strchr(name, 'b') != NULL;
+}
+
+static void test_list_filter(void)
+{
+	struct ht_test_list l;
+
+	ht_test_list_init(&l);
+	ht_test_list_add(&l, "a", NULL);
+	ht_test_list_add(&l, "b", NULL);
+	ht_test_list_add(&l, "group1", "g1");
+	ht_test_list_add_member(&l, 2, "g1::a");
+	ht_test_list_add_member(&l, 2, "g1::b");
+	ht_test_list_add(&l, "group-b", "g2");
+	ht_test_list_add_member(&l, 3, "g2::c");
+	ht_test_list_filter(&l, keep_b, NULL);
+	is_int(l.n, 2, "filter: the plain match and the group with a match are kept");
+	is_str(l.v[0].name, "b", "the plain one");
+	ok(l.v[1].nmembers == 1 && !strcmp(l.v[1].members[0], "g1::b") && !l.v[1].members[1],
+	   "the group keeps its matching member only");
+	ht_test_list_release(&l);
+}
+
 static void test_tap(void)
 {
 	struct ht_tap t;
@@ -132,6 +191,8 @@ int main(void)
 	test_utf8();
 	test_xml();
 	test_junit();
+	test_junit_cases();
+	test_list_filter();
 	test_tap();
 	test_keys();
 	return tap_done();

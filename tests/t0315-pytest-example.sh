@@ -1,0 +1,45 @@
+#!/bin/sh
+# End to end: examples/pytest through mk/hypertest.mk with the real
+# ht-plan and ht-invoke on the local provider, as `make demo-pytest` runs it.
+. "$HT_SRC/tests/lib.sh"
+
+test_need make jq
+need_pytest
+for t in ht-plan ht-invoke ht-runner; do
+	[ -x "$HT_BIN/$t" ] || test_skip_all "$t is not built yet ($HT_BIN/$t does not exist)"
+done
+
+mkdir -p examples mk && cp -R "$HT_SRC/examples/pytest" examples/ && cp "$HT_SRC/mk/hypertest.mk" mk/ &&
+rm -rf examples/pytest/.hypertest || exit 1
+S=examples/pytest
+H=$S/.hypertest
+
+test_expect_success 'make demo (file granularity): 42 node ids, each its own case, none failed' '
+	make -C $S HT_BIN="$HT_BIN" PYTHON="$PYTEST_PY" demo >out 2>err &&
+	test_jq -s "length == 4 and (map(.run.nodeids | length) | add) == 42" $H/plan.jsonl &&
+	test_jq -s "length == 4 and all(.ok) and (map(.cases | length) | add) == 42" $H/results.jsonl &&
+	test_grep "node ids: 37 passed, 3 skipped, 2 xfailed" out &&
+	test -z "$(find $S -name __pycache__ -o -name .pytest_cache)"
+'
+
+test_expect_success 'the ids that need care ran as themselves' '
+	jq -r ".cases[].name" $H/results.jsonl >names &&
+	grep -F -x "tests/test_slug.py::test_slugify[caf\\xe9]" names &&
+	grep -F -x "tests/test_slug.py::test_slugify[a::b]" names &&
+	grep -F -x "tests/test_slug.py::test_slugify[[brackets]]" names &&
+	grep -F -x "tests/test_slug.py::test_slugify[two words]" names &&
+	test_jq -s "[.[].cases[] | select(.name | endswith(\"test_hyphenated_strict\"))][0].outcome == \"xfailed\"" $H/results.jsonl
+'
+
+test_expect_success 'make demo FAIL=1: the test behind the switch fails, with its message' '
+	test_must_fail 2 make -C $S HT_BIN="$HT_BIN" PYTHON="$PYTEST_PY" demo FAIL=1 >out 2>err &&
+	test_grep "test_failing_on_purpose: failed, AssertionError: TEXTKIT_FAIL=1: failing on purpose" out &&
+	test_grep "node ids: 1 failed, 36 passed" out
+'
+
+test_expect_success 'make demo GRANULARITY=test: one record per node id' '
+	make -C $S HT_BIN="$HT_BIN" PYTHON="$PYTEST_PY" demo GRANULARITY=test >out 2>err &&
+	test_jq -s "length == 42 and all(.ok) and all(has(\"cases\") | not)" $H/results.jsonl
+'
+
+test_done

@@ -515,15 +515,30 @@ void ht_report_finish(struct ht_report *r)
 	int j, k;
 	const char *run_id = NULL;
 	int one_run = 1;
+	json_t *groups;
 
 	memset(r->cases, 0, sizeof(r->cases));
 	memset(r->tests, 0, sizeof(r->tests));
 	r->ncases = r->sum_ms = 0;
 	r->nattempts = 0;
 	r->ok = 1;
+	groups = json_object();
 	for (i = 0; i < r->n; i++) {
 		struct ht_report_test *t = &r->t[i];
+		const char *g = ht_json_str(t->rec, "group_test_id", NULL);
 
+		/* The cases of one invocation (group_test_id) each carry the
+		 * invocation's attempts: they are the group's, counted and
+		 * drawn once, with its first case. */
+		if (g) {
+			char *key = ht_xasprintf("%s/%s", t->run_id ? t->run_id : "", g);
+
+			if (json_object_get(groups, key))
+				t->natt = 0;
+			else
+				json_object_set_new(groups, key, json_true());
+			free(key);
+		}
 		time_attempts(t);
 		t->total_ms = 0;
 		for (j = 0; j < t->natt; j++) {
@@ -544,6 +559,7 @@ void ht_report_finish(struct ht_report *r)
 		else if (strcmp(run_id, t->run_id))
 			one_run = 0;
 	}
+	json_decref(groups);
 	r->run_id = one_run && run_id && *run_id ? run_id : NULL;
 	if (!r->run_id && r->summary && r->n == 0)
 		r->run_id = ht_json_str(r->summary, "run_id", NULL);

@@ -55,6 +55,7 @@ struct test {
 	json_t *attempts;      /* while it runs */
 	int64_t first_dispatch_ms;
 	int slot;              /* the concurrency lane of the attempt running, or -1 */
+	json_t *failed_cases;  /* names of cases that failed in an earlier attempt (a set) */
 	int64_t started_ms;    /* when the attempt was handed to the provider */
 };
 
@@ -66,6 +67,7 @@ struct run {
 	int retry_head, retry_tail;
 	int running, done;
 	int passed, failed, timed_out, errors, flaky, skipped, interrupted;
+	int records;           /* final records written: tests, or their cases */
 	int credentials;       /* tests the provider's credentials failed */
 	long concurrency, retries, infra_retries;
 	int flaky_fails;
@@ -212,13 +214,9 @@ static json_t *make_result(json_t *test, const char *status, const char *code, c
 	return rec;
 }
 
-/*
- * Writes the final record of test i (steals rec), counts it and forgets
- * the test.
- */
-static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *c)
+/* Counts one final record by its status and sets its ok; 1 when ok. */
+static int count_status(struct run *r, json_t *rec)
 {
-	struct test *t = &r->t[i];
 	const char *status = ht_json_str(rec, "status", "error");
 	int ok;
 
@@ -243,18 +241,20 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 		ok = 0;
 	}
 	json_object_set_new(rec, "ok", json_boolean(ok));
-	ht_json_set_int(rec, "attempt", t->attempt > 0 ? t->attempt : 1);
-	json_object_set_new(rec, "attempts", t->attempts ? t->attempts : json_array());
-	t->attempts = NULL;
-	if (t->first_dispatch_ms)
-		ht_json_set_int(rec, "queue_ms", t->first_dispatch_ms - r->start_ms);
-	if (c && c->dispatched_ms) {
-		set_time(rec, "dispatched_at", r->start_wall_ms + (c->dispatched_ms - r->start_ms));
-		ht_json_set_int(rec, "invoke_ms", c->finished_ms - c->dispatched_ms);
-	}
+	r->records++;
+	return ok;
+}
+
+/* Writes one final record (borrowed): counted, told to a person when it
+ * did not pass, on stdout, in the summary. */
+static void write_final(struct run *r, json_t *rec)
+{
+	const char *status = ht_json_str(rec, "status", "error");
+	int ok = count_status(r, rec);
+
 	if ((!ok || !strcmp(status, "flaky")) && strcmp(status, "interrupted")) {
 		const char *name = ht_json_str(rec, "name", ht_json_str(rec, "test_id", "?"));
-		const char *tid = ht_json_str(rec, "test_id", NULL);
+		const char *tid = ht_json_str(rec, "group_test_id", ht_json_str(rec, "test_id", NULL));
 		char *out = r->bucket_where && tid ? ht_xasprintf("%s%s/", r->bucket_where, tid) : NULL;
 
 		if (r->nproblems < 30) {
@@ -276,7 +276,87 @@ static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *
 	}
 	ht_summary_add(&r->sum, rec);
 	r->last_draw_ms = r->progress ? 1 : 0;
+}
+
+/*
+ * The final records of an invocation that ran several tests (its answer
+ * has `cases`, docs/records.md): one per case, the invocation's record
+ * with the case's identity and outcome, the group named, `cases` gone.
+ * A case that failed in an earlier attempt and passed now is flaky.
+ */
+static void write_cases(struct run *r, struct test *t, json_t *rec, json_t *cases)
+{
+	size_t k;
+	json_t *c;
+
+	json_array_foreach(cases, k, c) {
+		json_t *one = json_deep_copy(rec);
+		static const char *const from_case[] = { "test_id", "name", "status", "duration_ms", "message",
+							 "output_tail", "outcome", NULL };
+		int m;
+
+		json_object_del(one, "cases");
+		json_object_del(one, "output_tail");
+		json_object_del(one, "outcome");
+		json_object_del(one, "tests");
+		json_object_set(one, "group_test_id", json_object_get(rec, "test_id"));
+		json_object_set(one, "group_name", json_object_get(rec, "name"));
+		for (m = 0; from_case[m]; m++) {
+			json_t *v = json_object_get(c, from_case[m]);
+
+			if (v)
+				json_object_set(one, from_case[m], v);
+		}
+		if (!strcmp(ht_json_str(one, "status", ""), "passed") && t->failed_cases &&
+		    json_object_get(t->failed_cases, ht_json_str(one, "name", "")))
+			ht_json_set_str(one, "status", "flaky");
+		write_final(r, one);
+		json_decref(one);
+	}
+}
+
+/* Remembers which cases of an answer failed, for flaky ones later. */
+static void note_failed_cases(struct test *t, json_t *res)
+{
+	json_t *cases = json_object_get(res, "cases"), *c;
+	size_t k;
+
+	json_array_foreach(cases, k, c) {
+		const char *st = ht_json_str(c, "status", "");
+
+		if (strcmp(st, "failed") && strcmp(st, "timed_out") && strcmp(st, "error"))
+			continue;
+		if (!t->failed_cases)
+			t->failed_cases = json_object();
+		json_object_set_new(t->failed_cases, ht_json_str(c, "name", "?"), json_true());
+	}
+}
+
+/*
+ * Writes the final record(s) of test i (steals rec): one, or one per case
+ * when the invocation ran several tests. Then forgets the test.
+ */
+static void emit(struct run *r, int i, json_t *rec, const struct ht_completion *c)
+{
+	struct test *t = &r->t[i];
+	json_t *cases = json_object_get(rec, "cases");
+
+	ht_json_set_int(rec, "attempt", t->attempt > 0 ? t->attempt : 1);
+	json_object_set_new(rec, "attempts", t->attempts ? t->attempts : json_array());
+	t->attempts = NULL;
+	if (t->first_dispatch_ms)
+		ht_json_set_int(rec, "queue_ms", t->first_dispatch_ms - r->start_ms);
+	if (c && c->dispatched_ms) {
+		set_time(rec, "dispatched_at", r->start_wall_ms + (c->dispatched_ms - r->start_ms));
+		ht_json_set_int(rec, "invoke_ms", c->finished_ms - c->dispatched_ms);
+	}
+	if (json_is_array(cases) && json_array_size(cases) > 0)
+		write_cases(r, t, rec, cases);
+	else
+		write_final(r, rec);
 	json_decref(rec);
+	json_decref(t->failed_cases);
+	t->failed_cases = NULL;
 	free(t->rec);
 	t->rec = NULL;
 	t->state = T_DONE;
@@ -504,6 +584,7 @@ static void complete(struct run *r, struct ht_completion *c)
 	if ((!strcmp(status, "failed") || !strcmp(status, "timed_out")) &&
 	    t->test_failures < r->retries && !ht_stop_signal) {
 		t->test_failures++;
+		note_failed_cases(t, res);
 		set_retry_reason(t, "%s (retry %d of %ld)", !strcmp(status, "failed") ? "failed" : "timed out",
 				 t->test_failures, r->retries);
 		retry_push(r, i);
@@ -551,7 +632,7 @@ static void summary(struct run *r)
 	if (ht_verbosity < 0)
 		return;
 	format_secs(ht_now_ms() - r->start_ms, el, sizeof(el));
-	ht_buf_addf(&b, "%d test%s in %s: %d passed", r->n, r->n == 1 ? "" : "s", el, r->passed);
+	ht_buf_addf(&b, "%d test%s in %s: %d passed", r->records, r->records == 1 ? "" : "s", el, r->passed);
 	if (r->failed)
 		ht_buf_addf(&b, ", %d failed", r->failed);
 	if (r->timed_out)
@@ -607,7 +688,7 @@ static void summary_open(struct run *r, const struct ht_config *cfg)
 static void summary_close(struct run *r, const struct ht_config *cfg)
 {
 	struct ht_summary_totals t = {
-		.total = r->n, .passed = r->passed, .failed = r->failed, .timed_out = r->timed_out,
+		.total = r->records, .passed = r->passed, .failed = r->failed, .timed_out = r->timed_out,
 		.errors = r->errors, .flaky = r->flaky, .skipped = r->skipped, .interrupted = r->interrupted,
 		.ok = !(r->failed || r->timed_out || r->errors || r->interrupted || (r->flaky && r->flaky_fails)),
 		.test_ms = r->test_ms, .concurrency = r->concurrency, .retries = r->retries,
@@ -864,6 +945,7 @@ out:
 	for (i = 0; i < r.n; i++) {
 		free(r.t[i].rec);
 		json_decref(r.t[i].attempts);
+		json_decref(r.t[i].failed_cases);
 	}
 	free(r.t);
 	free(r.order);

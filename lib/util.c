@@ -383,13 +383,31 @@ int ht_atomic_open(struct ht_atomic_file *af, const char *path, mode_t mode)
 {
 	int fd;
 
-	af->path = ht_xstrdup(path);
+	struct stat st;
+	char *real = NULL;
+
+	/* A link to a regular file: replace the file, keep the link
+	 * (/dev/stdout redirected to a file names that file this way). */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		real = realpath(path, NULL);
+	af->path = real ? real : ht_xstrdup(path);
 	af->tmp = NULL;
 	af->fp = NULL;
 	af->no_sync = 0;
-	fd = create_tmp(path, mode, &af->tmp);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* A device or a FIFO: write to it; there is nothing to replace. */
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 || !(af->fp = fdopen(fd, "w"))) {
+			ht_error("cannot open '%s': %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		return 0;
+	}
+	fd = create_tmp(af->path, mode, &af->tmp);
 	if (fd < 0) {
-		ht_error("cannot create '%s': %s", af->tmp ? af->tmp : path, strerror(errno));
+		ht_error("cannot create '%s': %s", af->tmp ? af->tmp : af->path, strerror(errno));
 		goto fail;
 	}
 	af->fp = fdopen(fd, "w");
@@ -431,11 +449,12 @@ int ht_atomic_commit(struct ht_atomic_file *af)
 	af->fp = NULL;
 	if (fclose(fp) != 0 && !err)
 		err = errno;
-	if (!err && rename(af->tmp, af->path) < 0)
+	if (!err && af->tmp && rename(af->tmp, af->path) < 0)
 		err = errno;
 	if (err) {
 		ht_error("cannot write '%s': %s", af->path, strerror(err));
-		unlink(af->tmp);
+		if (af->tmp)
+			unlink(af->tmp);
 	}
 	free(af->path);
 	free(af->tmp);

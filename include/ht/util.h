@@ -73,7 +73,11 @@ int ht_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  * on a new temporary name (PATH.tmp.XXXXXX, created with mode less the
  * umask, which it never changes: safe in threads); commit flushes, syncs
  * (unless no_sync is set: for copies that are cheap to make again, such
- * as artifacts) and renames it into place; abort removes it.
+ * as artifacts) and renames it into place; abort removes it. A path that
+ * names something other than a regular file or a link to one (/dev/null,
+ * a FIFO, /dev/stdout on a pipe) is opened and written as it is, never
+ * replaced: renaming over a device would destroy it (tmp stays NULL
+ * then); a link to a regular file has its target replaced, not the link.
  */
 struct ht_atomic_file {
 	char *path;

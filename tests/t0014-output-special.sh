@@ -10,7 +10,7 @@ test_expect_success 'ht-invoke -o FIFO: the records come through the FIFO, which
   cd proj &&
   mkrec a "true" >plan.jsonl &&
   mkfifo out.fifo &&
-  { cat out.fifo >got & } &&
+  { timeout 20 cat out.fifo >got & } &&
   reader=$! &&
   HT_BIN=$RUNNER_BIN ht-invoke -q --set local.sandbox=none -o out.fifo plan.jsonl &&
   wait $reader &&
@@ -32,7 +32,7 @@ test_expect_success 'a link to a regular file: the file is replaced, the link st
 test_expect_success 'a link to a FIFO: written through, both stay' '
   cd proj &&
   mkfifo f2 && ln -s f2 l2 &&
-  { cat f2 >got2 & } &&
+  { timeout 20 cat f2 >got2 & } &&
   reader=$! &&
   HT_BIN=$RUNNER_BIN ht-invoke -q --set local.sandbox=none -o l2 plan.jsonl &&
   wait $reader &&

@@ -98,10 +98,16 @@ static char *schema_names(const char *select, const char *sep, int with_doc)
 	return ht_buf_detach(&b);
 }
 
+/* The largest settings struct of a plugin: ht_config_settings() hands
+ * out a zeroed one of this size for a config that did not load. */
+#define SETTINGS_MAX 1024
+
 static void add_schema(const struct ht_config_schema *s)
 {
-	if (ht_cfg_n_schemas == HT_CONFIG_MAX_SCHEMAS) {
-		fprintf(stderr, "libht: more than %d plugin ht_cfg_schemas\n", HT_CONFIG_MAX_SCHEMAS);
+	/* Both are mistakes in the plugin tables, not in anyone's input. */
+	if (ht_cfg_n_schemas == HT_CONFIG_MAX_SCHEMAS || s->size > SETTINGS_MAX) {
+		fprintf(stderr, "libht: plugin schema '%s': more than %d schemas, or settings over %d bytes\n",
+			s->name, HT_CONFIG_MAX_SCHEMAS, SETTINGS_MAX);
 		abort();
 	}
 	ht_cfg_schemas[ht_cfg_n_schemas++] = s;
@@ -197,7 +203,7 @@ void ht_cfg_each_stored(struct ht_config *c, void (*fn)(struct ht_config *c, con
 
 const void *ht_config_settings(const struct ht_config *c, const struct ht_config_schema *s)
 {
-	static const union { long double ld; void *p; long long ll; char pad[1024]; } zero;
+	static const union { long double ld; void *p; long long ll; char pad[SETTINGS_MAX]; } zero;
 	size_t i;
 
 	ht_cfg_keys_init();

@@ -34,37 +34,29 @@ static int is_result_schema(const char *schema)
 }
 
 /*
- * Reads an earlier results file into a new object test_id -> duration_ms.
- * Later records win (ht-invoke's final record comes after the attempts).
- * Records of other kinds, and results of tests that never ran properly
- * (error, interrupted), are skipped. Dies on unreadable input.
+ * Reads an earlier results file (path, "-" for stdin) and hands each
+ * ht.result/1 record (any minor version) to fn with map; records of other
+ * kinds are skipped. Returns map. Dies on unreadable input, naming it.
  */
-static json_t *load_durations(const char *path)
+static json_t *read_results(const char *path, void (*fn)(json_t *rec, json_t *map), json_t *map)
 {
 	struct ht_jsonl_reader rd;
 	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	json_t *map = json_object(), *rec;
+	json_t *rec;
 	int r, bad = 0;
 
 	if (!fp)
 		ht_die(errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_IOERR, "cannot open '%s': %s", path, strerror(errno));
 	ht_jsonl_reader_init(&rd, fp, strcmp(path, "-") ? path : "stdin", HT_RECORD_MAX);
 	while ((r = ht_jsonl_read(&rd, &rec)) != 0) {
-		const char *id, *status;
-		json_t *d;
-
 		if (r == -2)
 			ht_die(HT_EXIT_IOERR, "cannot read '%s'", path);
 		if (r < 0) {
 			bad = 1;
 			continue;
 		}
-		id = ht_json_str(rec, "test_id", NULL);
-		status = ht_json_str(rec, "status", "");
-		d = json_object_get(rec, "duration_ms");
-		if (is_result_schema(ht_json_str(rec, "schema", NULL)) && id && json_is_integer(d) &&
-		    json_integer_value(d) >= 0 && strcmp(status, "error") && strcmp(status, "interrupted"))
-			json_object_set_new(map, id, json_integer(json_integer_value(d)));
+		if (is_result_schema(ht_json_str(rec, "schema", NULL)))
+			fn(rec, map);
 		json_decref(rec);
 	}
 	ht_jsonl_reader_release(&rd);
@@ -73,6 +65,26 @@ static json_t *load_durations(const char *path)
 	if (bad)
 		ht_die(HT_EXIT_DATAERR, "'%s' holds lines that are not records (see above)", path);
 	return map;
+}
+
+/* test_id -> duration_ms; later records win (ht-invoke's final record
+ * comes after the attempts); tests that never ran properly (error,
+ * interrupted) are left out. */
+static void add_duration(json_t *rec, json_t *map)
+{
+	const char *id = ht_json_str(rec, "test_id", NULL);
+	const char *status = ht_json_str(rec, "status", "");
+	json_t *d = json_object_get(rec, "duration_ms");
+
+	if (id && json_is_integer(d) && json_integer_value(d) >= 0 && strcmp(status, "error") &&
+	    strcmp(status, "interrupted"))
+		json_object_set_new(map, id, json_integer(json_integer_value(d)));
+}
+
+/* An earlier results file as test_id -> duration_ms; new object. */
+static json_t *load_durations(const char *path)
+{
+	return read_results(path, add_duration, json_object());
 }
 
 /* 1 when status is one that --failed runs again. */
@@ -81,52 +93,30 @@ static int is_failing(const char *status)
 	return !strcmp(status, "failed") || !strcmp(status, "timed_out") || !strcmp(status, "error");
 }
 
-/*
- * Reads an earlier results file into a new object test_id -> true for the
- * tests whose last result failed, timed out or errored; a result with
- * `cases` (several tests in one invocation) counts by its cases. A later
- * result of the same test wins. Dies on unreadable input.
- */
+/* test_id -> whether its last result failed, timed out or errored; a
+ * result with `cases` (several tests in one invocation) counts by its
+ * cases. A later result of the same test wins. */
+static void add_failed(json_t *rec, json_t *map)
+{
+	json_t *cases = json_object_get(rec, "cases"), *cs;
+	size_t i;
+
+	if (json_is_array(cases) && json_array_size(cases)) {
+		json_array_foreach(cases, i, cs)
+			if (ht_json_str(cs, "test_id", NULL))
+				json_object_set_new(map, ht_json_str(cs, "test_id", NULL),
+						    json_boolean(is_failing(ht_json_str(cs, "status", ""))));
+	} else if (ht_json_str(rec, "test_id", NULL)) {
+		json_object_set_new(map, ht_json_str(rec, "test_id", NULL),
+				    json_boolean(is_failing(ht_json_str(rec, "status", ""))));
+	}
+}
+
+/* An earlier results file as test_id -> true for the tests to run again
+ * (false for the others); new object. */
 static json_t *load_failed(const char *path)
 {
-	struct ht_jsonl_reader rd;
-	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	json_t *map = json_object(), *rec;
-	int r, bad = 0;
-
-	if (!fp)
-		ht_die(errno == ENOENT ? HT_EXIT_NOINPUT : HT_EXIT_IOERR, "cannot open '%s': %s", path, strerror(errno));
-	ht_jsonl_reader_init(&rd, fp, strcmp(path, "-") ? path : "stdin", HT_RECORD_MAX);
-	while ((r = ht_jsonl_read(&rd, &rec)) != 0) {
-		json_t *cases, *cs;
-		size_t i;
-
-		if (r == -2)
-			ht_die(HT_EXIT_IOERR, "cannot read '%s'", path);
-		if (r < 0) {
-			bad = 1;
-			continue;
-		}
-		cases = json_object_get(rec, "cases");
-		if (!is_result_schema(ht_json_str(rec, "schema", NULL))) {
-			/* not a result */
-		} else if (json_is_array(cases) && json_array_size(cases)) {
-			json_array_foreach(cases, i, cs)
-				if (ht_json_str(cs, "test_id", NULL))
-					json_object_set_new(map, ht_json_str(cs, "test_id", NULL),
-							    json_boolean(is_failing(ht_json_str(cs, "status", ""))));
-		} else if (ht_json_str(rec, "test_id", NULL)) {
-			json_object_set_new(map, ht_json_str(rec, "test_id", NULL),
-					    json_boolean(is_failing(ht_json_str(rec, "status", ""))));
-		}
-		json_decref(rec);
-	}
-	ht_jsonl_reader_release(&rd);
-	if (fp != stdin)
-		fclose(fp);
-	if (bad)
-		ht_die(HT_EXIT_DATAERR, "'%s' holds lines that are not records (see above)", path);
-	return map;
+	return read_results(path, add_failed, json_object());
 }
 
 /* What --grep and --failed keep. */

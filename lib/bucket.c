@@ -144,6 +144,18 @@ int ht_bucket_get(struct ht_bucket *b, const char *key, size_t max, char **out, 
 	return b->ops->get(b, key, max, out, len);
 }
 
+int ht_bucket_get_if_any(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len)
+{
+	int rc;
+
+	if (usable(b, key) < 0)
+		return -1;
+	b->missing_ok = 1;
+	rc = b->ops->get(b, key, max, out, len);
+	b->missing_ok = 0;
+	return rc;
+}
+
 size_t ht_bucket_put_files(struct ht_bucket *b, struct ht_bucket_item *items, size_t n)
 {
 	struct ht_bucket_item **valid;
@@ -174,9 +186,16 @@ size_t ht_bucket_put_files(struct ht_bucket *b, struct ht_bucket_item *items, si
 		free(batch);
 	} else {
 		for (i = 0; i < nv; i++) {
-			valid[i]->ok = b->ops->put_file(b, valid[i]->key, valid[i]->path) == 0;
+			int late = b->deadline_ms && ht_now_ms() >= b->deadline_ms;
+
+			valid[i]->ok = !late && b->ops->put_file(b, valid[i]->key, valid[i]->path) == 0;
 			if (!valid[i]->ok) {
-				snprintf(valid[i]->error, sizeof(valid[i]->error), "'%s' could not be stored", valid[i]->key);
+				late = late || (b->deadline_ms && ht_now_ms() >= b->deadline_ms);
+				if (late)
+					snprintf(valid[i]->error, sizeof(valid[i]->error), "%s", HT_BUCKET_LATE);
+				else
+					snprintf(valid[i]->error, sizeof(valid[i]->error), "'%s' could not be stored",
+						 valid[i]->key);
 				failed++;
 			}
 		}

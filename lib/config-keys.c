@@ -45,11 +45,21 @@ static const struct ht_config_key core_keys[] = {
 	  "How many times an invocation that failed for infrastructure reasons (throttling, a crashed sandbox) is retried." },
 	{ "flaky_fails", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(flaky_fails),
 	  "Whether a flaky test makes the run fail." },
+	{ "drift", HT_CT_ENUM, "warn", NULL, 0, 0, "warn|error|ignore", 1, OFF(drift),
+	  "What ht-invoke does when the image the tests run does not hold the working tree: `warn`, `error` (exit 79 before invoking anything) or `ignore`." },
+	{ "batch_target_ms", HT_CT_INT, NULL, NULL, 0, 900000, NULL, 0, OFF(batch_target_ms),
+	  "Pack tests expected to take less than this many milliseconds into one invocation, up to this much in all; 0 turns batching off." },
+	{ "batch_max_tests", HT_CT_INT, NULL, NULL, 1, 10000, NULL, 0, OFF(batch_max_tests),
+	  "At most this many tests in one batch (and the batch size for tests with no known duration)." },
+	{ "groups", HT_CT_GROUPS, NULL, NULL, 0, 0, NULL, 0, OFF(groups),
+	  "Concurrency caps for groups of tests: `[{\"name\": \"db\", \"match\": \"tests/db/*\", \"max\": 2}]`." },
 	SECTION("runner", "The test-runner plugin: how tests are listed, run and judged."),
 	{ "runner.name", HT_CT_ENUM, "command", NULL, 0, 0, NULL, 1, OFF(runner.name),
 	  "The plugin; `command` runs any framework through a command template." },
 	{ "runner.env", HT_CT_STRMAP, "{}", NULL, 0, 0, NULL, 0, OFF(runner.env),
 	  "Environment variables for every test: an object of strings." },
+	{ "runner.max_output_mb", HT_CT_INT, "10", NULL, 1, 10240, NULL, 0, OFF(runner.max_output_mb),
+	  "MiB of each of a test's stdout and stderr that ht-runner keeps: the last ones, after a line that says what was cut." },
 	SECTION("image", "The container image the tests run in."),
 	{ "image.base", HT_CT_STRING, NULL, NULL, 0, 0, NULL, 1, OFF(image.base),
 	  "The base image reference (`public.ecr.aws/lambda/provided:al2023`, or `oci:DIR`)." },
@@ -57,6 +67,18 @@ static const struct ht_config_key core_keys[] = {
 	  "The repository the built image is pushed to." },
 	{ "image.store", HT_CT_STRING, NULL, "`<dir>/oci`", 0, 0, NULL, 1, OFF(image.store),
 	  "The local OCI image layout, relative to the project root." },
+	{ "image.writable_task", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(image.writable_task),
+	  "ht-build marks the image (`HT_WRITABLE_TASK=1` in its Env) so that ht-runner copies the read-only /var/task into /tmp and runs the tests there." },
+	SECTION("history", "The duration history ht-invoke keeps and ht-plan schedules from (docs/scheduling.md)."),
+	{ "history.enabled", HT_CT_BOOL, "true", NULL, 0, 0, NULL, 0, OFF(history.enabled),
+	  "Whether ht-invoke records each test's duration and ht-plan orders, predicts and shards by them." },
+	{ "history.url", HT_CT_STRING, NULL, "the provider's bucket, key `history/durations.json`", 0, 0, NULL, 1,
+	  OFF(history.url),
+	  "Where the history is kept instead: a bucket URL (`s3://bucket/prefix`, `file:///dir`) or a directory relative to the project root; the file is `durations.json` in it." },
+	{ "history.keep_runs", HT_CT_INT, "20", NULL, 1, 10000, NULL, 0, OFF(history.keep_runs),
+	  "A test not seen for this many full runs is dropped from the history." },
+	{ "history.max_tests", HT_CT_INT, "50000", NULL, 10, 1000000, NULL, 0, OFF(history.max_tests),
+	  "The most tests the history keeps; the least recently seen go first." },
 	{ NULL, HT_CT_SECTION, NULL, NULL, 0, 0, NULL, 0, 0, NULL }
 };
 
@@ -95,6 +117,25 @@ static char *schema_names(const char *select, const char *sep, int with_doc)
 		else if (!with_doc)
 			ht_buf_addstr(&b, ht_cfg_schemas[i]->name);
 	}
+	return ht_buf_detach(&b);
+}
+
+/* How the docs say the batch keys' defaults, which each test runner's
+ * schema gives: "`2000` with `pytest`, else `0` (off)"; new string. */
+static char *batch_doc(int max_tests)
+{
+	struct ht_buf b;
+	size_t i;
+
+	ht_buf_init(&b, 0);
+	for (i = 0; i < ht_cfg_n_schemas; i++) {
+		const struct ht_config_schema *s = ht_cfg_schemas[i];
+		long v = max_tests ? s->batch_max_tests : s->batch_target_ms;
+
+		if (strcmp(s->select, "runner.name") == 0 && v > 0)
+			ht_buf_addf(&b, "%s`%ld` with `%s`", b.len ? ", " : "", v, s->name);
+	}
+	ht_buf_addf(&b, "%s%s", b.len ? ", else " : "", max_tests ? "`200`" : "`0` (off)");
 	return ht_buf_detach(&b);
 }
 
@@ -147,6 +188,10 @@ static void build_keys(void)
 			e->choices = schema_names(e->path, "|", 0);
 		if (strcmp(e->path, "concurrency") == 0 && !e->dflt_doc)
 			e->dflt_doc = schema_names("provider", ", ", 1);
+		if (strcmp(e->path, "batch_target_ms") == 0 && !e->dflt_doc)
+			e->dflt_doc = batch_doc(0);
+		if (strcmp(e->path, "batch_max_tests") == 0 && !e->dflt_doc)
+			e->dflt_doc = batch_doc(1);
 	}
 }
 
@@ -423,6 +468,56 @@ static int check_string(const struct ht_config_key *k, json_t *v, struct verr *e
 }
 
 /*
+ * Checks the value of "groups": an array of objects, each with a unique
+ * non-empty "name", a "match" (an fnmatch pattern) or a "tag" (or both),
+ * and "max" from 1 to 10000; nothing else.
+ */
+static int check_groups(json_t *v, struct verr *e)
+{
+	char got[96];
+	size_t i, j;
+	json_t *g;
+
+	describe(v, got, sizeof(got));
+	if (!json_is_array(v))
+		return verr_set(e, "expected an array of groups ({\"name\", \"match\", \"max\"}), got %s", got);
+	json_array_foreach(v, i, g) {
+		const char *name = json_string_value(json_object_get(g, "name"));
+		json_t *max = json_object_get(g, "max"), *m;
+		const char *mk;
+
+		e->index = (long)i;
+		snprintf(e->sub, sizeof(e->sub), "[%zu]", i);
+		if (!json_is_object(g)) {
+			describe(g, got, sizeof(got));
+			return verr_set(e, "expected an object {\"name\", \"match\", \"max\"}, got %s", got);
+		}
+		json_object_foreach(g, mk, m) {
+			if (strcmp(mk, "name") && strcmp(mk, "match") && strcmp(mk, "tag") && strcmp(mk, "max"))
+				return verr_set(e, "'%.60s': unknown member (a group has name, match, tag, max)", mk);
+			if (strcmp(mk, "max") && (!json_is_string(m) || !json_string_length(m))) {
+				describe(m, got, sizeof(got));
+				return verr_set(e, "%s: expected a string that is not empty, got %s", mk, got);
+			}
+		}
+		if (!name)
+			return verr_set(e, "name: not set; every group needs one");
+		if (!json_object_get(g, "match") && !json_object_get(g, "tag"))
+			return verr_set(e, "group '%.60s' has neither match (a pattern) nor tag", name);
+		if (!json_is_integer(max) || json_integer_value(max) < 1 || json_integer_value(max) > 10000) {
+			describe(max ? max : json_null(), got, sizeof(got));
+			return verr_set(e, "max: expected an integer from 1 to 10000, got %s", max ? got : "nothing");
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(name, json_string_value(json_object_get(json_array_get(v, j), "name"))))
+				return verr_set(e, "name: '%.60s' is the name of groups[%zu] too", name, j);
+	}
+	e->sub[0] = '\0';
+	e->index = 0;
+	return 0;
+}
+
+/*
  * Checks a value against its key: type, range, choices, elements. Returns
  * 0, or -1 with e filled in. v is borrowed.
  */
@@ -488,6 +583,8 @@ int ht_cfg_check_value(const struct ht_config_key *k, json_t *v, struct verr *e)
 		e->sub[0] = '\0';
 		return 0;
 	}
+	case HT_CT_GROUPS:
+		return check_groups(v, e);
 	default:
 		if (!json_is_object(v))
 			return verr_set(e, "expected an object, got %s", got);
@@ -579,6 +676,14 @@ json_t *ht_cfg_parse_text(const struct ht_config_key *k, const char *s, struct v
 		}
 		return v;
 	}
+	case HT_CT_GROUPS: {
+		json_error_t jerr;
+
+		v = json_loads(s, 0, &jerr);
+		if (!v)
+			verr_set(e, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		return v;
+	}
 	default:
 		verr_set(e, "is a section; set its keys one by one");
 		return NULL;
@@ -609,6 +714,21 @@ json_t *ht_cfg_computed_default(const struct ht_config_key *k, json_t *vals)
 	}
 	if (strcmp(k->path, "image.store") == 0)
 		return json_sprintf("%s/oci", dir);
+	if (strcmp(k->path, "batch_target_ms") == 0 || strcmp(k->path, "batch_max_tests") == 0) {
+		/* The selected test runner's default (runner.name, "command"
+		 * unless set). */
+		const char *runner = json_string_value(json_object_get(vals, "runner.name"));
+		int max_tests = k->path[6] == 'm';
+		long v = 0;
+
+		for (i = 0; i < ht_cfg_n_schemas; i++)
+			if (strcmp(ht_cfg_schemas[i]->select, "runner.name") == 0 &&
+			    strcmp(ht_cfg_schemas[i]->name, runner ? runner : "command") == 0)
+				v = max_tests ? ht_cfg_schemas[i]->batch_max_tests : ht_cfg_schemas[i]->batch_target_ms;
+		if (max_tests && v <= 0)
+			v = 200;
+		return json_integer(v < k->min ? k->min : v > k->max ? k->max : v);
+	}
 	for (i = 0; i < ht_cfg_n_schemas; i++) {
 		json_t *v = ht_cfg_schemas[i]->dflt ? ht_cfg_schemas[i]->dflt(k->path, dir, vals) : NULL;
 

@@ -322,6 +322,9 @@ static void store(const struct ht_config_key *k, char *base, json_t *v)
 		}
 		break;
 	}
+	case HT_CT_GROUPS:
+		*(json_t **)(void *)field = json_incref(v);
+		break;
 	default:
 		break;
 	}
@@ -463,6 +466,8 @@ static void release_one(struct ht_config *c, const struct ht_config_key *k, char
 		for (i = 0; l->v && i < l->n; i++)
 			free(l->v[i]);
 		free(l->v);
+	} else if (k->type == HT_CT_GROUPS) {
+		json_decref(*(json_t **)(void *)field);
 	}
 }
 

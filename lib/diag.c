@@ -14,6 +14,12 @@
 #include "ht/diag.h"
 #include "ht/process.h"
 #include "ht/util.h"
+#ifdef HT_HAVE_REVISION_H
+#include "revision.h" /* the Makefile writes it: HT_REVISION */
+#endif
+#ifndef HT_REVISION
+#define HT_REVISION "unknown"
+#endif
 
 int ht_verbosity;
 const char *ht_progname = "hypertest";
@@ -45,11 +51,35 @@ void ht_diag_set_format(enum ht_log_format fmt)
 	log_format = fmt;
 }
 
+int ht_diag_muted;
+static char last_error[1024];
+
+const char *ht_diag_last_error(void)
+{
+	return last_error;
+}
+
+void ht_diag_clear_error(void)
+{
+	last_error[0] = '\0';
+}
+
 void ht_vlog(const char *level, const char *fmt, va_list ap)
 {
 	char msg[4096];
 	int saved = errno;
 
+	if (ht_diag_muted && strcmp(level, "error") != 0)
+		return;
+	if (strcmp(level, "error") == 0) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(last_error, sizeof(last_error), fmt, copy);
+		va_end(copy);
+		if (ht_diag_muted)
+			return;
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_format == HT_LOG_JSON) {
 		char ts[32];
@@ -149,6 +179,12 @@ int ht_finish_stdout(int code)
 		failed = 1;
 		err = errno;
 	}
+	if (failed && err == EPIPE) {
+		/* The reader went away on purpose (ht-plan | head): exit 74
+		 * as for any write that failed, but without a word. */
+		code = HT_EXIT_IOERR;
+		failed = 0;
+	}
 	if (failed) {
 		ht_error("cannot write to stdout: %s", strerror(err ? err : EIO));
 		code = HT_EXIT_IOERR;
@@ -196,7 +232,7 @@ int ht_cli_common(const struct ht_tool *tool, int c, const char *arg)
 		ht_print_help(tool);
 		exit(ht_finish_stdout(0));
 	case 'V':
-		printf("%s (hypertest) %s\n", tool->name, HT_VERSION);
+		printf("%s (hypertest) %s, revision %s\n", tool->name, HT_VERSION, HT_REVISION);
 		exit(ht_finish_stdout(0));
 	case 'v':
 		ht_verbosity++;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ht/diag.h"
 #include "ht/jsonl.h"
@@ -129,13 +130,88 @@ int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out)
 	}
 }
 
+/*
+ * Writes all n bytes of buf to fp's descriptor fd. A write a signal
+ * interrupts (SIGINT with ht_stop_install(), which sets no SA_RESTART,
+ * while a slow reader keeps the pipe full) is carried on where it stopped:
+ * stdio would drop what it had not written and fail the stream. Any other
+ * failure hands the rest to stdio, so that the stream's error flag is set
+ * (ht_finish_stdout() turns it into exit 74) as it was before.
+ */
+static int write_all(FILE *fp, int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (fwrite(buf, 1, n, fp) != n || fflush(fp) != 0 || ferror(fp))
+				return -1;
+			return 0;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* fflush() that carries on when a signal interrupted it. */
+static int stream_flush(FILE *fp)
+{
+	int tries = 0;
+
+	while (fflush(fp) != 0) {
+		if (errno != EINTR || ++tries > 1000)
+			return -1;
+		clearerr(fp);
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
+int ht_stream_write(FILE *fp, const void *buf, size_t n)
+{
+	int fd = fileno(fp);
+
+	if (fd < 0)
+		return fwrite(buf, 1, n, fp) != n || stream_flush(fp) != 0 ? -1 : 0;
+	/* After what stdio still holds, to the descriptor itself, so that an
+	 * interrupted write can be carried on. */
+	if (stream_flush(fp) != 0)
+		return -1;
+	return write_all(fp, fd, buf, n);
+}
+
+int ht_record_write_text(FILE *fp, const char *text, size_t len, int flush)
+{
+	char *line;
+	int r;
+
+	if (!flush) {
+		if (fwrite(text, 1, len, fp) != len || putc('\n', fp) == EOF)
+			return -1;
+		return ferror(fp) ? -1 : 0;
+	}
+	line = ht_xmalloc(len + 1);
+	memcpy(line, text, len);
+	line[len] = '\n';
+	r = ht_stream_write(fp, line, len + 1);
+	free(line);
+	return r;
+}
+
+/* Encoded in memory first: json_dumpf() writes each token with its own
+ * fwrite(), several times the cost for a record of a few hundred bytes. */
 int ht_record_write(FILE *fp, json_t *rec, int flush)
 {
-	if (json_dumpf(rec, fp, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || putc('\n', fp) == EOF)
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc;
+
+	if (!text)
 		return -1;
-	if (flush && fflush(fp) != 0)
-		return -1;
-	return ferror(fp) ? -1 : 0;
+	rc = ht_record_write_text(fp, text, strlen(text), flush);
+	free(text);
+	return rc;
 }
 
 int ht_record_read_one(FILE *fp, const char *name, const char *want, const char *what_else, json_t **out)

@@ -45,11 +45,16 @@ int ht_oci_open(struct ht_oci_store *s, const char *dir, int create)
 		if (s->gc_lock < 0)
 			goto fail;
 		s->writing = 1;
-		if (ensure_file(p, LAYOUT_JSON "\n") < 0)
-			goto fail;
+		/* index.json first: oci-layout marks a layout that is whole
+		 * (readers look for it first), also when the disk fills
+		 * between the two. */
 		free(p);
 		p = ht_path_join(dir, "index.json");
 		if (ensure_file(p, EMPTY_INDEX "\n") < 0)
+			goto fail;
+		free(p);
+		p = ht_path_join(dir, "oci-layout");
+		if (ensure_file(p, LAYOUT_JSON "\n") < 0)
 			goto fail;
 	} else {
 		char *buf = NULL;

@@ -9,13 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ht/diag.h"
 #include "ht/proc.h"
+#include "ht/process.h"
 #include "ht/util.h"
+#include "proc-int.h"
 
 extern char **environ;
 
@@ -24,6 +27,7 @@ void ht_proc_init(struct ht_proc *p, char *const *argv)
 	memset(p, 0, sizeof(*p));
 	p->argv = argv;
 	p->stdin_fd = p->stdout_fd = p->stderr_fd = -1;
+	p->cap_pipe[0] = p->cap_pipe[1] = p->cap_file[0] = p->cap_file[1] = -1;
 	p->pid = -1;
 }
 
@@ -32,20 +36,32 @@ int ht_proc_spawn(struct ht_proc *p)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all; /* all: the signals to reset to default */
-	int err;
+	int err, wr[2];
 
+	if (ht_proc_cap_open(p, wr) < 0) {
+		err = errno;
+		ht_proc_cap_close(p, 0);
+		errno = err;
+		return ht_error("cannot create a pipe: %s", strerror(err));
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
 	if (p->stdin_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, p->stdin_fd, 0);
 	else
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (p->stdout_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, p->stdout_fd, 1);
-	if (p->stderr_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, p->stderr_fd, 2);
+	if (wr[0] >= 0 || p->stdout_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, wr[0] >= 0 ? wr[0] : p->stdout_fd, 1);
+	if (wr[1] >= 0 || p->stderr_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, wr[1] >= 0 ? wr[1] : p->stderr_fd, 2);
 	if (p->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, p->cwd);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+	/* Nothing of ours reaches the child, close-on-exec or not: libcurl's
+	 * sockets are not, and a test that had ht-runner's connection to the
+	 * Runtime API could answer for it or take its next invocation. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	/* A new process group; default signal handling and an empty mask,
 	 * whatever the parent had. Caught signals are reset by exec itself;
 	 * only ignored ones survive it, and those are the ones set here
@@ -71,7 +87,12 @@ int ht_proc_spawn(struct ht_proc *p)
 	err = posix_spawnp(&p->pid, p->argv[0], &fa, &attr, p->argv, p->envp ? p->envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	if (wr[0] >= 0)
+		close(wr[0]);
+	if (wr[1] >= 0 && wr[1] != wr[0])
+		close(wr[1]);
 	if (err) {
+		ht_proc_cap_close(p, 0);
 		p->pid = -1;
 		errno = err;
 		return ht_error("cannot run '%s': %s", p->argv[0], strerror(err));
@@ -90,29 +111,46 @@ static int open_pidfd(pid_t pid)
 }
 
 /* Waits until the child has exited (without reaping it) or timeout_ms
- * passes. Returns 1 when it exited, 0 on timeout. */
-static int wait_exit(pid_t pid, int pidfd, int timeout_ms)
+ * passes, moving its capped output meanwhile. Returns 1 when it exited,
+ * 0 on timeout. */
+static int wait_exit(struct ht_proc *p, int pidfd, int timeout_ms)
 {
+	int64_t end = ht_now_ms() + timeout_ms;
 	siginfo_t si;
 
-	if (pidfd >= 0) {
-		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-		int r = poll(&pfd, 1, timeout_ms);
-
-		if (r > 0)
-			return 1;
-		if (r == 0 || errno == EINTR)
-			return 0;
-	}
-	/* No pidfd: poll waitid every few milliseconds. */
 	for (;;) {
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+		struct pollfd pfd[3];
+		int fds[2], n = 0, k, i, r;
+		int64_t left = end - ht_now_ms();
+
+		if (left < 0)
+			left = 0;
+		if (pidfd >= 0) {
+			pfd[n].fd = pidfd;
+			pfd[n++].events = POLLIN;
+		}
+		k = ht_proc_cap_fds(p, fds);
+		for (i = 0; i < k; i++) {
+			pfd[n].fd = fds[i];
+			pfd[n++].events = POLLIN;
+		}
+		for (i = 0; i < n; i++)
+			pfd[i].revents = 0;
+		/* No pidfd: ask waitid every few milliseconds. */
+		r = poll(pfd, (nfds_t)n, pidfd >= 0 ? (int)left : (int)(left < 5 ? left : 5));
+		if (r < 0 && errno != EINTR && pidfd >= 0)
+			pidfd = -1;
+		if (k)
+			ht_proc_cap_drain(p);
+		if (pidfd >= 0 && r > 0 && pfd[0].revents)
 			return 1;
-		if (timeout_ms <= 0)
+		if (pidfd < 0) {
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == p->pid)
+				return 1;
+		}
+		if (ht_now_ms() >= end)
 			return 0;
-		ht_sleep_ms(timeout_ms < 5 ? timeout_ms : 5);
-		timeout_ms -= 5;
 	}
 }
 
@@ -120,13 +158,33 @@ int ht_proc_wait(struct ht_proc *p)
 {
 	int pidfd = open_pidfd(p->pid);
 	int64_t grace = p->grace_ms > 0 ? p->grace_ms : 2000;
-	int64_t kill_at = 0;
+	/* The first look at the memory after 100 ms: a test that is done
+	 * sooner is never read from /proc (a scan of every process there). */
+	int64_t kill_at = 0, mem_at = ht_now_ms() + 100;
+	struct ht_proc_limits *l = p->limits;
 	int status;
 
+	if (l) {
+		l->memory_peak_kb = 0;
+		l->memory_killed = 0;
+	}
 	for (;;) {
 		int64_t now = ht_now_ms();
 		int64_t wait = 100;
 
+		/* The memory of the session, every 100 ms: past the limit the
+		 * test's group dies at once (no grace: it would only grow). */
+		if (l && l->memory_max_kb > 0 && !l->memory_killed && now >= mem_at) {
+			int64_t kb = ht_proc_session_rss_kb(getsid(0));
+
+			if (kb > l->memory_peak_kb)
+				l->memory_peak_kb = kb;
+			if (kb > l->memory_max_kb) {
+				l->memory_killed = 1;
+				killpg(p->pid, SIGKILL);
+			}
+			mem_at = now + 100;
+		}
 		if (!kill_at) {
 			if (p->deadline_ms && now >= p->deadline_ms) {
 				p->timed_out = 1;
@@ -145,16 +203,19 @@ int ht_proc_wait(struct ht_proc *p)
 		} else {
 			wait = kill_at - now;
 		}
-		if (p->stop && wait > 100)
+		if ((p->stop || (l && l->memory_max_kb > 0)) && wait > 100)
 			wait = 100;
 		if (wait > 60000)
 			wait = 60000;
-		if (wait_exit(p->pid, pidfd, (int)wait))
+		if (wait_exit(p, pidfd, (int)wait))
 			break;
 	}
 	/* The leader is a zombie now, so its group id is still ours: take
-	 * everything it left behind down with it. */
+	 * everything it left behind down with it. What it wrote last is
+	 * still in the pipes; a process that left the group may hold them
+	 * open, so they are read only a moment longer. */
 	killpg(p->pid, SIGKILL);
+	ht_proc_cap_close(p, 200);
 	if (pidfd >= 0)
 		close(pidfd);
 	while (waitpid(p->pid, &status, 0) < 0) {
@@ -250,4 +311,81 @@ const char *ht_proc_describe(const struct ht_proc *p)
 	else
 		snprintf(buf, sizeof(buf), "did not run");
 	return buf;
+}
+
+/* The parent died (PR_SET_PDEATHSIG): a stop, as SIGTERM would be. The
+ * kernel may say so once for every thread of a parent that had several
+ * (each time the child is handed to the next one), so this handler,
+ * unlike SIGTERM's, stays: a second word changes nothing. */
+static void on_parent_death(int sig)
+{
+	(void)sig;
+	if (!ht_stop_signal)
+		ht_stop_signal = SIGTERM;
+}
+
+int ht_proc_guard(void)
+{
+	struct sigaction sa;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return ht_error("cannot adopt orphans (PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return ht_error("cannot make this process non-dumpable: %s", strerror(errno));
+	/* A caller killed outright (SIGKILL) cleans nothing up: its death
+	 * comes to us as SIGHUP, which stops the test as SIGTERM does. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_parent_death;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a wait returns EINTR and looks */
+	if (sigaction(SIGHUP, &sa, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0) < 0)
+		return ht_error("cannot ask for the parent's death: %s", strerror(errno));
+	return 0;
+}
+
+struct orphans {
+	pid_t self;
+	pid_t found[256];
+	int n;
+};
+
+static int note_child(const struct ht_proc_info *pi, void *ud)
+{
+	struct orphans *o = ud;
+
+	if (pi->ppid == o->self)
+		o->found[o->n++] = pi->pid;
+	return o->n == (int)(sizeof(o->found) / sizeof(o->found[0]));
+}
+
+int ht_proc_kill_orphans(void)
+{
+	struct orphans o;
+	int killed = 0, pass, i;
+
+	o.self = getpid();
+	/* No child at all (the usual case): nothing to look for in /proc. */
+	{
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+			return 0;
+	}
+	/* A pass kills the children; their children become ours, for the
+	 * next pass. A fork bomb stops growing once SIGKILL lands. */
+	for (pass = 0; pass < 100; pass++) {
+		o.n = 0;
+		ht_proc_each(0, note_child, &o);
+		if (!o.n)
+			break;
+		for (i = 0; i < o.n; i++)
+			kill(o.found[i], SIGKILL);
+		for (i = 0; i < o.n; i++) {
+			while (waitpid(o.found[i], NULL, 0) < 0 && errno == EINTR)
+				;
+			killed++;
+		}
+	}
+	return killed;
 }

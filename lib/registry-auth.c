@@ -55,6 +55,9 @@ static char *param_value(const char **pp)
 	return ht_buf_detach(&b);
 }
 
+/* The longest a token is kept, whatever expires_in says: a day. */
+#define TOKEN_LIFE_MAX_S 86400
+
 int ht_registry_parse_challenge(const char *value, char **scheme, char **realm,
 				char **service, char **scope)
 {
@@ -209,6 +212,8 @@ static int fetch_token(struct ht_registry *r, const char *scope)
 	expires = ht_json_int(j, "expires_in", 60);
 	if (expires < 60)
 		expires = 60; /* the spec's minimum */
+	if (expires > TOKEN_LIFE_MAX_S)
+		expires = TOKEN_LIFE_MAX_S; /* the server's word, not a reason to overflow */
 	t = find_token(r, scope);
 	if (!t) {
 		r->tokens = ht_xrealloc(r->tokens, (r->ntokens + 1) * sizeof(*r->tokens));

@@ -280,6 +280,10 @@ static void blob_done(struct blob *b, int rc, const struct ht_http_resp *resp)
 	snprintf(why, sizeof(why), "answered %ld", status);
 	if (ht_http_status_retryable(status) && restart_upload(b, why))
 		return;
+	/* The upload session is gone (BLOB_UPLOAD_UNKNOWN: a registry that
+	 * restarted forgets the sessions it had): a new one. */
+	if (status == 404 && restart_upload(b, "answered 404: the upload session is gone"))
+		return;
 	switch (b->step) {
 	case ST_GET:
 		if (status == 416 && b->w.size > 0) {
@@ -466,6 +470,23 @@ int ht_registry_fetch_blobs(struct ht_registry *r, const char *repo, struct ht_o
 			err = -1;
 			r->exit = HT_EXIT_IOERR;
 			break;
+		}
+		if (b->w.resumed && b->w.resumed == descs[i].size) {
+			/* Every byte is there: an earlier run was stopped
+			 * between the last one and the rename. A Range past
+			 * the end would only get a 416 (docker-registry's has
+			 * a Content-Length its body does not keep). */
+			if (ht_oci_blob_commit(&b->w, NULL, NULL) == 0) {
+				ht_info("blob %s: complete from an earlier run", descs[i].digest);
+				r->blobs_received++;
+				continue;
+			}
+			/* Not the blob after all (the commit removed it). */
+			if (ht_oci_blob_resume(store, &b->w, descs[i].digest, descs[i].size) < 0) {
+				err = -1;
+				r->exit = HT_EXIT_IOERR;
+				break;
+			}
 		}
 		if (b->w.resumed)
 			ht_info("blob %s: resuming at byte %lld", descs[i].digest, (long long)b->w.resumed);

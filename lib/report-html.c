@@ -64,7 +64,8 @@ static json_t *cases_text(const struct ht_report_test *t)
 		return NULL;
 	for (k = 0; k < HT_RS_N; k++)
 		if (t->cases.n[k])
-			ht_buf_addf(&b, "%s%lld %s", b.len ? ", " : "", t->cases.n[k], ht_rstatus_label((enum ht_rstatus)k));
+			ht_buf_addf(&b, "%s%lld %s", b.len ? ", " : "", t->cases.n[k],
+				    ht_rstatus_label_n((enum ht_rstatus)k, t->cases.n[k]));
 	v = json_string(b.data ? b.data : "none");
 	ht_buf_release(&b);
 	return v;

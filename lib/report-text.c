@@ -40,7 +40,7 @@ static void totals(struct out *o, const long long *n)
 	size_t i;
 
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		snprintf(buf, sizeof(buf), "%lld %s", n[order[i]], ht_rstatus_label(order[i]));
+		snprintf(buf, sizeof(buf), "%lld %s", n[order[i]], ht_rstatus_label_n(order[i], n[order[i]]));
 		if (i)
 			fputs(", ", o->fp);
 		if (n[order[i]])

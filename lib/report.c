@@ -21,7 +21,7 @@ static const char *const status_names[HT_RS_N] = {
 	"passed", "failed", "flaky", "skipped", "timed_out", "error", "interrupted",
 };
 static const char *const status_labels[HT_RS_N] = {
-	"passed", "failed", "flaky", "skipped", "timed out", "errors", "interrupted",
+	"passed", "failed", "flaky", "skipped", "timed out", "error", "interrupted",
 };
 
 const char *ht_rstatus_name(enum ht_rstatus s)
@@ -31,7 +31,14 @@ const char *ht_rstatus_name(enum ht_rstatus s)
 
 const char *ht_rstatus_label(enum ht_rstatus s)
 {
-	return s < HT_RS_N ? status_labels[s] : "errors";
+	return s < HT_RS_N ? status_labels[s] : "error";
+}
+
+const char *ht_rstatus_label_n(enum ht_rstatus s, long long n)
+{
+	if (s == HT_RS_ERROR || s >= HT_RS_N)
+		return n == 1 ? "error" : "errors";
+	return ht_rstatus_label(s);
 }
 
 enum ht_rstatus ht_rstatus_parse(const char *s)
@@ -523,20 +530,32 @@ void ht_report_finish(struct ht_report *r)
 	r->nattempts = 0;
 	r->ok = 1;
 	groups = json_object();
+	/* The cases of one invocation (group_test_id) each carry the
+	 * invocation's attempts: they are the group's, counted and drawn
+	 * once, with its first case that has them all (a batch's members
+	 * written before its retry have the first attempts only). */
+	for (i = 0; i < r->n; i++) {
+		const char *g = ht_json_str(r->t[i].rec, "group_test_id", NULL);
+
+		if (g) {
+			char *key = ht_xasprintf("%s/%s", r->t[i].run_id ? r->t[i].run_id : "", g);
+
+			if (ht_json_int(groups, key, -1) < r->t[i].natt)
+				json_object_set_new(groups, key, json_integer(r->t[i].natt));
+			free(key);
+		}
+	}
 	for (i = 0; i < r->n; i++) {
 		struct ht_report_test *t = &r->t[i];
 		const char *g = ht_json_str(t->rec, "group_test_id", NULL);
 
-		/* The cases of one invocation (group_test_id) each carry the
-		 * invocation's attempts: they are the group's, counted and
-		 * drawn once, with its first case. */
 		if (g) {
 			char *key = ht_xasprintf("%s/%s", t->run_id ? t->run_id : "", g);
 
-			if (json_object_get(groups, key))
-				t->natt = 0;
+			if (ht_json_int(groups, key, -1) == t->natt)
+				json_object_set_new(groups, key, json_integer(-2)); /* drawn */
 			else
-				json_object_set_new(groups, key, json_true());
+				t->natt = 0;
 			free(key);
 		}
 		time_attempts(t);

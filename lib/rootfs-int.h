@@ -16,6 +16,7 @@
 /* The state of one unpack: the tree, the limits and the layer being read. */
 struct unpack {
 	int rootfd;                      /* the tree's directory */
+	const char *tree;                /* borrowed: its path, for messages */
 	const struct ht_oci_layer *layer; /* borrowed: the layer being read */
 	json_t *seen;                    /* names written by this layer (a set) */
 	int64_t max_size, max_entries;

@@ -46,7 +46,8 @@ void ht_rootfs_fail_as(struct unpack *u, const char *code, int exit_code)
 	}
 }
 
-/* Reports a problem with the current entry and returns -1. */
+/* Reports a problem with the current entry and returns -1. A failure to
+ * write (code "io": a full disk, say) names the file in the tree too. */
 static int entry_error(struct unpack *u, const char *code, const char *name, const char *fmt, ...)
 	HT_PRINTF(4, 5);
 static int entry_error(struct unpack *u, const char *code, const char *name, const char *fmt, ...)
@@ -58,6 +59,9 @@ static int entry_error(struct unpack *u, const char *code, const char *name, con
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ht_rootfs_fail_as(u, code, strcmp(code, "io") == 0 ? HT_EXIT_IOERR : HT_EXIT_DATAERR);
+	if (strcmp(code, "io") == 0 && u->tree)
+		return ht_error("layer %s: entry '%s': %s (at '%s/%s')", u->layer->desc.digest, name, msg,
+				u->tree, name);
 	return ht_error("layer %s: entry '%s': %s", u->layer->desc.digest, name, msg);
 }
 

@@ -127,6 +127,7 @@ static int unpack_all(struct ht_oci_store *s, struct ht_oci_image *img, const ch
 	u->max_size = opts && opts->max_size > 0 ? opts->max_size : HT_ROOTFS_MAX_SIZE;
 	u->max_entries = opts && opts->max_entries > 0 ? opts->max_entries : HT_ROOTFS_MAX_ENTRIES;
 	u->same_owner = opts ? opts->same_owner : 0;
+	u->tree = tree;
 	if (mkdir(tmp, 0755) < 0 || mkdir(tree, 0755) < 0 ||
 	    (u->rootfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		ht_rootfs_fail_as(u, "io", HT_EXIT_IOERR);

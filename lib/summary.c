@@ -49,14 +49,28 @@ int ht_summary_open(struct ht_summary *s, const char *run_id, const char *provid
 	return 0;
 }
 
-void ht_summary_add(struct ht_summary *s, json_t *rec)
+void ht_summary_add_text(struct ht_summary *s, const char *text, size_t len)
 {
 	if (!s->fp)
 		return;
 	/* Unflushed: the summary is read once, at the end. */
-	if ((s->n++ && fputc(',', s->fp) == EOF) ||
-	    json_dumpf(rec, s->fp, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || fputc('\n', s->fp) == EOF)
+	if ((s->n++ && fputc(',', s->fp) == EOF) || fwrite(text, 1, len, s->fp) != len || fputc('\n', s->fp) == EOF)
 		broken(s);
+}
+
+void ht_summary_add(struct ht_summary *s, json_t *rec)
+{
+	char *text;
+
+	if (!s->fp)
+		return;
+	text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!text) {
+		broken(s);
+		return;
+	}
+	ht_summary_add_text(s, text, strlen(text));
+	free(text);
 }
 
 /* The tail: the run's shape, its settings, its totals. 0 or -1. */

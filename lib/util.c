@@ -167,10 +167,10 @@ int ht_sha256_update(struct ht_sha256 *h, const void *p, size_t n)
 	return EVP_DigestUpdate(h->ctx, p, n) == 1 ? 0 : -1;
 }
 
-static void to_hex(const unsigned char *md, unsigned len, char *out)
+void ht_hex(const unsigned char *md, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		out[2 * i] = hex[md[i] >> 4];
@@ -190,7 +190,7 @@ int ht_sha256_final(struct ht_sha256 *h, char out[HT_DIGEST_LEN + 1])
 	if (!ok)
 		return -1;
 	memcpy(out, "sha256:", 7);
-	to_hex(md, len, out + 7);
+	ht_hex(md, len, out + 7);
 	return 0;
 }
 
@@ -265,41 +265,81 @@ int ht_uuid4(char out[HT_UUID_LEN + 1])
 		return ht_error("cannot get random bytes from OpenSSL");
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	to_hex(b, 16, hex);
+	ht_hex(b, 16, hex);
 	snprintf(out, HT_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 	return 0;
 }
 
 /* --- files ----------------------------------------------------------------- */
 
+/*
+ * Makes path's missing parents, deepest first from the one that exists:
+ * a few levels under an existing directory cost a mkdir each, not one
+ * per component from the root (ht-runner makes a work directory three
+ * levels deep for every test). Returns 0, or -1 with errno set and
+ * nothing printed; *failed is the component that could not be made.
+ */
+static int mkdir_parents(char *p, mode_t mode, char **failed)
+{
+	char *slash;
+	int err;
+
+	if (mkdir(p, mode) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return 0; /* a directory, or the final check says it is not */
+	err = errno;
+	slash = strrchr(p, '/');
+	if (err != ENOENT || !slash || slash == p) {
+		*failed = p;
+		errno = err;
+		return -1;
+	}
+	*slash = '\0';
+	if (mkdir_parents(p, mode, failed) < 0)
+		return -1; /* *failed points at the shorter p: left cut there */
+	*slash = '/';
+	if (mkdir(p, mode) == 0 || errno == EEXIST)
+		return 0;
+	*failed = p;
+	return -1;
+}
+
 int ht_mkdir_p(const char *path, mode_t mode)
 {
-	char *p;
-	char *s;
+	char *p, *failed = NULL;
 	struct stat st;
+	int err;
 
 	if (!*path)
 		return ht_error("cannot create directory '': %s", strerror(ENOENT));
 	/* Most calls find the parents there already: one system call. */
 	if (mkdir(path, mode) == 0)
 		return 0;
-	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	err = errno;
+	if (err == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
 	p = ht_xstrdup(path);
-	for (s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
+	while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
+		p[strlen(p) - 1] = '\0';
+	errno = err;
+	if (err == ENOENT && strrchr(p, '/') && strrchr(p, '/') != p) {
+		/* Its parent is missing: make that, then path (tried once already). */
+		char *slash = strrchr(p, '/');
 
-			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				ht_error("cannot create directory '%s': %s", p, strerror(errno));
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
+		*slash = '\0';
+		if (mkdir_parents(p, mode, &failed) == 0) {
+			*slash = '/';
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				failed = p;
 		}
+	} else if (err != EEXIST) {
+		failed = p;
+	}
+	if (failed) {
+		ht_error("cannot create directory '%s': %s", failed, strerror(errno));
+		free(p);
+		return -1;
 	}
 	if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		ht_error("'%s' is not a directory", p);

@@ -11,7 +11,7 @@
 #                          the pushed digest: $(HT_DIR)/deployed.json (ht-update)
 #   make hypertest-report  report on the last run: the summary, and $(HT_DIR)/report.html,
 #                          junit.xml and trace.json (ht-report)
-#   make hypertest-clean   remove $(HT_DIR)
+#   make hypertest-clean   remove $(HT_DIR), but its duration history
 #
 # Knobs (set them before or after the include, on the command line, or in
 # the environment):
@@ -257,7 +257,14 @@ hypertest-clean:
 	  ''|/|'$(CURDIR)'|'$(abspath $(CURDIR)/..)') \
 	    echo "hypertest: error: refusing to remove HT_DIR '$(_ht_dir)'" >&2; exit 64 ;; \
 	esac
-	rm -rf -- $(_ht_dir)
+	if [ -d '$(_ht_dir)' ]; then \
+	  find '$(_ht_dir)' -mindepth 1 -maxdepth 1 ! -name bucket -exec rm -rf -- {} +; \
+	  if [ -d '$(_ht_dir)/bucket' ]; then \
+	    find '$(_ht_dir)/bucket' -mindepth 1 -maxdepth 1 ! -name history -exec rm -rf -- {} +; \
+	    rmdir -- '$(_ht_dir)/bucket' 2>/dev/null || :; \
+	  fi; \
+	  rmdir -- '$(_ht_dir)' 2>/dev/null || :; \
+	fi
 
 _ht_force:
 

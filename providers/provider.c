@@ -63,18 +63,35 @@ void ht_check_ok(struct ht_check *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Sets r's outcome, message and fix. */
+__attribute__((format(printf, 5, 0)))
+static void check_set(struct ht_check *r, int ok, int warning, const char *fix, const char *fmt, va_list ap)
+{
+	r->ok = ok;
+	r->warning = warning;
+	free(r->message);
+	if (vasprintf(&r->message, fmt, ap) < 0)
+		r->message = NULL;
+	free(r->fix);
+	r->fix = fix ? ht_xstrdup(fix) : NULL;
+}
+
 void ht_check_fail(struct ht_check *r, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	r->ok = 0;
-	free(r->message);
-	if (vasprintf(&r->message, fmt, ap) < 0)
-		r->message = NULL;
+	check_set(r, 0, r->warning, fix, fmt, ap);
 	va_end(ap);
-	free(r->fix);
-	r->fix = fix ? ht_xstrdup(fix) : NULL;
+}
+
+void ht_check_warn(struct ht_check *r, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	check_set(r, 1, 1, fix, fmt, ap);
+	va_end(ap);
 }
 
 void ht_check_release(struct ht_check *r)
@@ -83,6 +100,13 @@ void ht_check_release(struct ht_check *r)
 	free(r->fix);
 	json_decref(r->details);
 	memset(r, 0, sizeof(*r));
+}
+
+void ht_image_tree_release(struct ht_image_tree *it)
+{
+	json_decref(it->manifest);
+	free(it->what);
+	memset(it, 0, sizeof(*it));
 }
 
 void ht_completion_release(struct ht_completion *c)

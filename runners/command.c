@@ -133,6 +133,22 @@ static void glob_one(const char *root, const char *pattern, struct ht_test_list 
 	free(copy);
 }
 
+/* 1 when a component of the pattern is "..": it could leave the root. */
+static int leaves_root(const char *pat)
+{
+	const char *p = pat;
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+		p += n;
+		p += strspn(p, "/");
+	}
+	return 0;
+}
+
 static int list_globs(const struct ht_config *c, struct ht_test_list *out)
 {
 	const char *root = c->root ? c->root : ".";
@@ -147,8 +163,8 @@ static int list_globs(const struct ht_config *c, struct ht_test_list *out)
 		char key[40];
 
 		snprintf(key, sizeof(key), "runner.tests[%d]", i);
-		if (!*pat || *pat == '/')
-			return ht_config_error(c, key, "'%s' must be a path relative to the project root", pat), HT_EXIT_CONFIG;
+		if (!*pat || *pat == '/' || leaves_root(pat))
+			return ht_config_error(c, key, "'%s' must be a path relative to the project root, inside it", pat), HT_EXIT_CONFIG;
 		glob_one(root, pat, out);
 		if (out->n == before)
 			return ht_config_error(c, key, "the glob '%s' matches no file under '%s'", pat, root), HT_EXIT_NOINPUT;
@@ -690,6 +706,7 @@ static int command_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_
 	p.deadline_ms = ctx->deadline_ms;
 	p.grace_ms = ctx->grace_ms;
 	p.stop = ctx->stop;
+	p.limits = ctx->limits;
 	res->start_wall_ms = ht_wall_ms();
 	rc = ht_proc_spawn(&p);
 	if (rc == 0)

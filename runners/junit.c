@@ -4,6 +4,7 @@
  * testcases and keeps the names and messages of those that failed.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,15 @@ static void set_attr(json_t *o, const char *key, const struct tag *t, const char
 	}
 }
 
+/* A time attribute (seconds) in milliseconds; 0 for one that is not a
+ * time that fits (1e300, nan, a negative one): their cast is undefined. */
+static json_int_t time_ms(const char *s)
+{
+	double ms = strtod(s, NULL) * 1000 + 0.5;
+
+	return isfinite(ms) && ms >= 0 && ms < 0x1p62 ? (json_int_t)ms : 0;
+}
+
 int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, size_t errlen)
 {
 	const char *p = xml, *end = xml + len;
@@ -231,7 +241,7 @@ int ht_junit_parse(struct ht_junit *j, const char *xml, size_t len, char *err, s
 					ccase = json_object();
 					json_object_set_new(ccase, "classname", json_string(cclass ? ht_utf8_clean(cclass, strlen(cclass), 0) : ""));
 					json_object_set_new(ccase, "name", json_string(cname ? ht_utf8_clean(cname, strlen(cname), 0) : ""));
-					json_object_set_new(ccase, "time_ms", json_integer(tm ? (json_int_t)(strtod(tm, NULL) * 1000 + 0.5) : 0));
+					json_object_set_new(ccase, "time_ms", json_integer(tm ? time_ms(tm) : 0));
 					json_object_set_new(ccase, "parts", json_array());
 					json_array_append_new(j->cases, ccase);
 					free(tm);

@@ -421,6 +421,7 @@ struct pcase {
 	const char *status;
 	const char *outcome; /* "xfailed", "xpassed", or NULL */
 	char *message;
+	int not_run;         /* in a batch: after the one the deadline stopped */
 };
 
 /* Judges c from its JUnit case and the set of xpassed node ids. */
@@ -500,6 +501,51 @@ static int open_out(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
+/* 1 when pytest -v's output (may be NULL) shows it started nodeid: a line
+ * that begins with it and a blank. */
+static int started(const char *out, const char *nodeid)
+{
+	size_t n = strlen(nodeid);
+	const char *p = out;
+
+	while (p && (p = strstr(p, nodeid)) != NULL) {
+		if ((p == out || p[-1] == '\n') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * The outcome pytest -v printed for nodeid ("nodeid PASSED  [ 50%]"), for
+ * when it was killed before it wrote its JUnit file: 0 with *status and
+ * *outcome set, or -1 when it printed none.
+ */
+static int verbose_outcome(const char *out, const char *nodeid, const char **status, const char **outcome)
+{
+	static const char *const words[][3] = {
+		{ "PASSED", "passed", NULL }, { "FAILED", "failed", NULL }, { "ERROR", "error", NULL },
+		{ "SKIPPED", "skipped", NULL }, { "XFAIL", "skipped", "xfailed" }, { "XPASS", "passed", "xpassed" },
+	};
+	size_t n = strlen(nodeid), k;
+	const char *p = out;
+
+	while (p && (p = strstr(p, nodeid)) != NULL) {
+		if ((p == out || p[-1] == '\n') && p[n] == ' ') {
+			for (k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+				if (!strncmp(p + n + 1, words[k][0], strlen(words[k][0])) &&
+				    strchr(" \n", p[n + 1 + strlen(words[k][0])])) {
+					*status = words[k][1];
+					*outcome = words[k][2];
+					return 0;
+				}
+			}
+		}
+		p += n;
+	}
+	return -1;
+}
+
 /* Judges the node ids of run from the JUnit file and the process' end. */
 static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_proc *p, struct ht_run_result *res)
 {
@@ -510,7 +556,7 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 	char *path = ht_path_join(ctx->out_dir, JUNIT_NAME), *xml = NULL, *outtext = NULL, err[160] = "";
 	size_t len = 0, olen = 0;
 	struct ht_junit j;
-	const char *unmatched_error = NULL;
+	const char *unmatched_error = NULL, *timed_out_seen = NULL;
 	int have_xml = 0;
 
 	ht_junit_init(&j);
@@ -557,10 +603,25 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 	for (i = 0; i < n; i++) {
 		if (cs[i].jc) {
 			judge_case(&cs[i], outtext);
+		} else if (!have_xml && json_is_true(json_object_get(run, "batch")) &&
+			   verbose_outcome(outtext, cs[i].nodeid, &cs[i].status, &cs[i].outcome) == 0) {
+			cs[i].message = ht_xasprintf("%s (from pytest's -v output; pytest ended, %s, before it wrote its JUnit file)",
+						     cs[i].outcome ? cs[i].outcome : cs[i].status, ht_proc_describe(p));
 		} else if (p->stopped) {
 			cs[i].status = "interrupted";
 			cs[i].message = ht_xstrdup("interrupted: the runner was told to stop");
+		} else if (p->timed_out && json_is_true(json_object_get(run, "batch")) &&
+			   (timed_out_seen || !started(outtext, cs[i].nodeid))) {
+			/* With -v pytest prints a node id as it starts it: the
+			 * one it started and did not report was running at the
+			 * deadline, the others never ran. */
+			cs[i].status = "error";
+			cs[i].not_run = 1;
+			cs[i].message = ht_xasprintf("not run: the batch's deadline (%.1f s) came while %s ran",
+						     (double)ctx->limit_ms / 1000.0, timed_out_seen);
 		} else if (p->timed_out) {
+			if (json_is_true(json_object_get(run, "batch")))
+				timed_out_seen = cs[i].nodeid;
 			cs[i].status = "timed_out";
 			cs[i].message = ht_xasprintf(n > 1 || json_is_true(json_object_get(run, "group")) ? "timed out after %.1f s, before pytest reported it" : "timed out after %.1f s",
 						     (double)ctx->limit_ms / 1000.0);
@@ -644,6 +705,10 @@ static void judge(json_t *run, const struct ht_run_ctx *ctx, const struct ht_pro
 				ht_json_set_str(o, "outcome", cs[i].outcome);
 			ht_json_set_int(o, "duration_ms", cs[i].jc ? ht_json_int(cs[i].jc, "time_ms", 0) : 0);
 			ht_json_set_str(o, "message", m);
+			if (cs[i].not_run) {
+				json_object_set_new(o, "not_run", json_true());
+				json_object_set_new(o, "error", json_pack("{s:s,s:s}", "code", "not_run", "message", m));
+			}
 			used += strlen(cs[i].nodeid) + strlen(id) + strlen(m) + 100;
 			if (cs[i].jc && strcmp(cs[i].status, "passed") && used < CASES_BUDGET / 2) {
 				json_t *tail = case_tail(cs[i].jc);
@@ -699,6 +764,7 @@ static int pytest_run(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_r
 	p.deadline_ms = ctx->deadline_ms;
 	p.grace_ms = ctx->grace_ms;
 	p.stop = ctx->stop;
+	p.limits = ctx->limits;
 	/* At the deadline pytest gets SIGINT, on which it stops and still
 	 * writes the JUnit file: the node ids done keep their results. */
 	p.term_signal = SIGINT;
@@ -727,10 +793,33 @@ out:
 	return 0;
 }
 
+/* A batch of node ids (test or file granularity) as one pytest process
+ * when they share argv and env; the cases come in member order. */
+static int pytest_merge(json_t *members, json_t **out, json_t **counts)
+{
+	static const char *const same[] = { "argv", "env", NULL };
+	json_t *run = ht_runner_merge_lists(members, "nodeids", same, counts), *argv;
+	size_t n;
+
+	*out = run;
+	if (!run)
+		return 1;
+	/* -v, before the "--": pytest names each node id as it starts it,
+	 * so a deadline knows which one was running. */
+	argv = json_object_get(run, "argv");
+	n = json_array_size(argv);
+	if (n && !strcmp(json_string_value(json_array_get(argv, n - 1)), "--"))
+		json_array_insert_new(argv, n - 1, json_string("-v"));
+	json_object_set_new(run, "group", json_true());
+	json_object_set_new(run, "batch", json_true());
+	return 0;
+}
+
 const struct ht_runner_ops ht_runner_pytest = {
 	.name = "pytest",
 	.list = pytest_list,
 	.plan = pytest_plan,
 	.check = pytest_check,
 	.run = pytest_run,
+	.merge = pytest_merge,
 };

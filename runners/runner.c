@@ -11,21 +11,25 @@
 
 #include "ht/config.h"
 #include "ht/diag.h"
+#include "ht/jsonl.h"
 #include "ht/runner.h"
 #include "ht/text.h"
 #include "ht/util.h"
 #include "runners/command.h"
 #include "runners/outcome.h"
+#include "runners/playwright.h"
 #include "runners/pytest.h"
 
 static const struct ht_runner_ops *const plugins[] = {
 	&ht_runner_command,
 	&ht_runner_pytest,
+	&ht_runner_playwright,
 };
 
 const struct ht_config_schema *const ht_runner_schemas[] = {
 	&ht_command_schema,
 	&ht_pytest_schema,
+	&ht_playwright_schema,
 	NULL,
 };
 
@@ -41,7 +45,7 @@ const struct ht_runner_ops *ht_runner_find(const char *name)
 
 const char *ht_runner_names(void)
 {
-	return "command, pytest";
+	return "command, pytest, playwright";
 }
 
 /* --- test lists ------------------------------------------------------------ */
@@ -176,6 +180,7 @@ void ht_run_result_release(struct ht_run_result *r)
 	free(r->error_code);
 	json_decref(r->tests);
 	json_decref(r->cases);
+	json_decref(r->details);
 	ht_run_result_init(r);
 }
 
@@ -286,18 +291,64 @@ static int tail_has(const char *path, const char *needle)
 	return found;
 }
 
+#define READONLY_HINT "(hint: the project directory is read-only, as in Lambda; a test may write under /tmp " \
+	"and $HT_OUTPUT_DIR, or the project may be made writable: local.writable_task, image.writable_task)"
+
+json_t *ht_runner_merge_lists(json_t *members, const char *list_key, const char *const *same, json_t **counts)
+{
+	json_t *first = json_object_get(json_array_get(members, 0), "run"), *m, *run, *list, *v;
+	size_t i, k;
+	int j;
+
+	*counts = NULL;
+	json_array_foreach(members, i, m) {
+		json_t *mr = json_object_get(m, "run");
+
+		for (j = 0; same[j]; j++) {
+			json_t *a = json_object_get(mr, same[j]), *b = json_object_get(first, same[j]);
+
+			if (!json_equal(a ? a : json_null(), b ? b : json_null()))
+				return NULL;
+		}
+		if (!json_is_array(json_object_get(mr, list_key)))
+			return NULL;
+	}
+	run = json_deep_copy(first);
+	list = json_array();
+	*counts = json_array();
+	json_array_foreach(members, i, m) {
+		json_t *ml = json_object_get(json_object_get(m, "run"), list_key);
+
+		json_array_foreach(ml, k, v)
+			json_array_append(list, v);
+		json_array_append_new(*counts, json_integer((json_int_t)json_array_size(ml)));
+	}
+	json_object_set_new(run, list_key, list);
+	return run;
+}
+
 void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_path, const char *stderr_path)
 {
+	json_t *c;
+	size_t i;
 	char *m;
 
 	if (strcmp(res->status, "failed") && strcmp(res->status, "error"))
 		return;
 	if (!tail_has(stderr_path, "Read-only file system") && !tail_has(stdout_path, "Read-only file system"))
 		return;
-	m = ht_xasprintf("%.600s (hint: the project directory is read-only, as in Lambda; "
-			 "a test may write under /tmp and $HT_OUTPUT_DIR)", res->message ? res->message : "");
+	m = ht_xasprintf("%.600s " READONLY_HINT, res->message ? res->message : "");
 	ht_run_result_set_message(res, "%s", m);
 	free(m);
+	/* And each case that failed on it (one pytest node id of several). */
+	json_array_foreach(res->cases, i, c) {
+		const char *cm = json_string_value(json_object_get(c, "message"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+
+		if (cm && st && (!strcmp(st, "failed") || !strcmp(st, "error")) &&
+		    strstr(cm, "Read-only file system") && !strstr(cm, "(hint: "))
+			json_object_set_new(c, "message", json_sprintf("%.600s " READONLY_HINT, cm));
+	}
 }
 
 char *ht_runner_which(char *const *envp, const char *prog)
@@ -310,6 +361,59 @@ char *ht_runner_which(char *const *envp, const char *prog)
 		if (env_is(envp[i], "PATH", 4))
 			return ht_which_in(envp[i] + 5, prog);
 	return NULL;
+}
+
+/* --- batches run member by member ------------------------------------------ */
+
+json_t *ht_run_case_not_run(json_t *m, size_t k, const char *status, const char *code, const char *msg)
+{
+	json_t *c = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I}", "name", ht_json_str(m, "name", ht_json_str(m, "test_id", "?")),
+			      "test_id", ht_json_str(m, "test_id", "?"), "status", status, "duration_ms", (json_int_t)0,
+			      "message", msg, "member", (json_int_t)k);
+
+	if (ht_json_str(m, "file", NULL))
+		ht_json_set_str(c, "file", ht_json_str(m, "file", NULL));
+	if (code) {
+		json_object_set_new(c, "not_run", json_true());
+		json_object_set_new(c, "error", json_pack("{s:s,s:s}", "code", code, "message", msg));
+	}
+	return c;
+}
+
+void ht_run_batch_summary(json_t *rec, json_t *cases)
+{
+	static const char *const order[] = { "interrupted", "failed", "error", "timed_out", "passed", "skipped" };
+	size_t counts[6] = { 0 }, i, k;
+	json_t *c, *first = NULL;
+	struct ht_buf b = HT_BUF_INIT;
+	const char *status = NULL;
+	long long sum = 0;
+
+	json_array_foreach(cases, i, c) {
+		for (k = 0; k < 6; k++)
+			if (!strcmp(ht_json_str(c, "status", "error"), order[k]))
+				break;
+		counts[k < 6 ? k : 2]++;
+		if (!first && k >= 1 && k <= 3)
+			first = c;
+		sum += ht_json_int(c, "duration_ms", 0);
+	}
+	ht_buf_add(&b, "", 0);
+	for (k = 0; k < 6; k++) {
+		if (!counts[k])
+			continue;
+		if (!status)
+			status = order[k];
+		ht_buf_addf(&b, "%s%zu %s", b.len ? ", " : "", counts[k], order[k]);
+	}
+	if (first)
+		ht_buf_addf(&b, " (first: %s: %s)", ht_json_str(first, "name", "?"), ht_json_str(first, "message", ""));
+	ht_json_set_str(rec, "status", status ? status : "error");
+	json_object_set_new(rec, "ok", json_boolean(status && (!strcmp(status, "passed") || !strcmp(status, "skipped"))));
+	ht_json_set_int(rec, "duration_ms", sum);
+	ht_utf8_clean(b.data, b.len, 1);
+	ht_json_set_str(rec, "message", b.data);
+	ht_buf_release(&b);
 }
 
 /* --- failures of an outcome ------------------------------------------------ */

@@ -36,6 +36,9 @@ cd "$TRASH" || exit 1
 _ht_count=0 _ht_failed=0 _ht_pids= _ht_cleanups= _ht_skip_all=
 
 _ht_cleanup() {
+  # Servers started inside a test body (a subshell) are in the file.
+  [ ! -f "$TRASH/.ht-servers" ] || _ht_pids="$_ht_pids $(cat "$TRASH/.ht-servers")"
+  rm -f "$TRASH/.ht-servers"
   for _p in $_ht_pids; do kill "$_p" 2>/dev/null; done
   for _p in $_ht_pids; do
     _i=0
@@ -164,7 +167,9 @@ wait_for_port() {
 }
 
 # test_cleanup_server PID: stop this process when the file ends.
-test_cleanup_server() { _ht_pids="$_ht_pids $1"; }
+# Kept in a file as well, so that a server started inside a test body
+# (which runs in a subshell) is stopped too.
+test_cleanup_server() { _ht_pids="$_ht_pids $1"; echo "$1" >>"$TRASH/.ht-servers"; }
 
 # test_at_end 'commands': run commands when the file ends.
 test_at_end() { _ht_cleanups="$_ht_cleanups
@@ -258,6 +263,8 @@ test_need() {
       musl-gcc) _np="$_np musl" ;;
       cc) _np="$_np gcc" ;;
       pkg-config) _np="$_np pkgconf" ;;
+      dpkg-deb) _np="$_np dpkg" ;;
+      dpkg-shlibdeps) _np="$_np dpkg-dev" ;;
       moto_server) ;;
       *) _np="$_np $_nc" ;;
     esac
@@ -295,4 +302,54 @@ need_pytest() {
   done
   [ -n "$PYTEST_PY" ] || test_skip_all "no python3 with pytest in /usr/bin or /usr/local/bin; install the Debian package python3-pytest (as root: scripts/install-deps)"
   export PYTEST_PY
+}
+
+# need_bwrap: skips the file unless bwrap makes sandboxes here.
+need_bwrap() {
+  test_need bwrap
+  bwrap --ro-bind / / --unshare-pid true 2>/dev/null || test_skip_all 'bwrap cannot make a sandbox here'
+}
+
+# overlay_works [CMD...]: true when an overlay can be mounted in a mount
+# namespace of one's own, as the local provider mounts it (as root; else in
+# a user namespace, Linux 5.11+), run through CMD (as_nobody, say).
+overlay_works() {
+  "$@" sh -c 'd=$(mktemp -d) && mkdir "$d/l" "$d/u" "$d/w" "$d/m" &&
+    if [ "$(id -u)" = 0 ]; then unshare -m mount -t overlay overlay -o "lowerdir=$d/l,upperdir=$d/u,workdir=$d/w" "$d/m"
+    else unshare -Urm mount -t overlay overlay -o "lowerdir=$d/l,upperdir=$d/u,workdir=$d/w,userxattr" "$d/m"; fi
+    rc=$?; rm -rf "$d"; exit $rc' >/dev/null 2>&1
+}
+
+# as_nobody CMD...: runs CMD as the unprivileged user nobody (root only),
+# with the environment; USERDIR (made by user_dir) is a directory it owns.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+# user_dir: when root and setpriv is here, sets USERDIR to a new directory
+# nobody owns (removed at the end) and returns 0; else returns 1.
+user_dir() {
+  [ "$(id -u)" = 0 ] && have setpriv || return 1
+  USERDIR=$(mktemp -d /tmp/ht-user.XXXXXX) && chmod 755 "$USERDIR" &&
+    chown 65534:65534 "$USERDIR" || return 1
+  test_at_end "rm -rf '$USERDIR'"
+}
+
+# pw_node_modules DIR: the example's node_modules in DIR, for a project a
+# sandbox runs: hard links (a copy across file systems), not a symbolic
+# link, whose target (a checkout under /tmp, say) the sandbox may hide.
+pw_node_modules() {
+  cp -al "$PW_EXAMPLE/node_modules" "$1/node_modules" 2>/dev/null ||
+    { rm -rf "$1/node_modules"; cp -a "$PW_EXAMPLE/node_modules" "$1/node_modules"; }
+}
+
+# need_playwright: skips the file unless node 20 or later is in the tests'
+# PATH and examples/playwright has its node_modules (scripts/install-deps
+# runs npm ci there); sets PW_EXAMPLE to that directory and PW_NODE to node.
+need_playwright() {
+  PW_EXAMPLE=$HT_SRC/examples/playwright PW_NODE=
+  for _n in /usr/local/bin/node /usr/bin/node; do
+    [ -x "$_n" ] && [ "$("$_n" -p 'process.versions.node.split(".")[0] >= 20' 2>/dev/null)" = true ] && { PW_NODE=$_n; break; }
+  done
+  [ -n "$PW_NODE" ] || test_skip_all "no node 20 or later in /usr/bin or /usr/local/bin (Playwright 1.65 needs it: NodeSource's nodejs, or Debian 13's)"
+  [ -f "$PW_EXAMPLE/node_modules/@playwright/test/cli.js" ] ||
+    test_skip_all "examples/playwright has no node_modules: run, in it, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci (or scripts/install-deps)"
+  export PW_EXAMPLE PW_NODE
 }

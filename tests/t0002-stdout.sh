@@ -1,6 +1,7 @@
 #!/bin/sh
 # A stdout that cannot be written is an error with exit code 74, not a
-# silent success and not a death by SIGPIPE.
+# silent success and not a death by SIGPIPE; a reader that closed the
+# pipe on purpose (head) gets no message.
 . "$HT_SRC/tests/lib.sh"
 test_need jq
 
@@ -13,10 +14,10 @@ test_expect_success 'a full disk: exit 74 and the reason' '
 	test_grep "^ht-test-tool: error: cannot write to stdout: No space left on device$" err
 '
 
-test_expect_success 'a closed pipe: exit 74, not SIGPIPE' '
+test_expect_success 'a closed pipe: exit 74, not SIGPIPE, and quietly (ht-plan | head)' '
 	{ ht-test-tool jsonl-cat <many 2>err; echo $? >rc; } | head -n 1 >/dev/null &&
 	test "$(cat rc)" = 74 &&
-	test_grep "cannot write to stdout: Broken pipe" err
+	test ! -s err
 '
 
 test_expect_success 'a closed stdout: exit 74' '
@@ -26,7 +27,9 @@ test_expect_success 'a closed stdout: exit 74' '
 
 test_expect_success '--help and --version go to stdout and exit 0' '
 	ht-doctor --help >out && test_grep "^usage: ht-doctor" out &&
-	ht-doctor --version >out && test_grep "^ht-doctor (hypertest) [0-9]" out
+	ht-doctor --version >out && test_grep "^ht-doctor (hypertest) [0-9]" out &&
+	rev=$(git -C "$HT_SRC" rev-parse --short=12 HEAD 2>/dev/null) &&
+	if test -n "$rev"; then test_grep ", revision $rev" out; else test_grep ", revision unknown" out; fi
 '
 
 test_expect_success 'an unknown option: exit 64 and the usage' '

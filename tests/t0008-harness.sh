@@ -82,6 +82,14 @@ other=$!
 test_cleanup_server $other
 test_at_end 'p=$(cat "$TRASH/root/var/run/docker-registry.pid" 2>/dev/null) && kill "$p" 2>/dev/null'
 
+test_expect_success 'a server started inside a test body is stopped when the file ends' '
+  printf "%s\n" ". \"\$HT_SRC/tests/lib.sh\"" \
+    "test_expect_success start \"sleep 300 & echo \\\$! >$TRASH/srv.pid; test_cleanup_server \\\$!\"" \
+    "test_done" >srv.sh &&
+  (sh srv.sh >srv.out 2>&1) &&
+  pid=$(cat "$TRASH/srv.pid") && test -n "$pid" && process_gone "$pid"
+'
+
 test_expect_success 'install-deps, not root, a test package missing: a warning that names it, exit 0' '
 	: >"$TRASH/apt.log" &&
 	MISSING="jq umoci" FAKE_UID=1000 deps 2>err &&

@@ -9,8 +9,8 @@ doctor=$(command -v ht-doctor)
 test_expect_success 'all checks pass: exit 0, one record per check' '
   printf "{\"local\": {\"sandbox\": \"none\"}}\n" >hypertest.json &&
   ht-doctor >out 2>err &&
-  test_jq -s "length == 2 and all(.schema == \"ht.check/1\" and .ok == true)" out &&
-  test_jq -s "map(.check) == [\"config\", \"sandbox\"]" out &&
+  test_jq -s "length == 3 and all(.schema == \"ht.check/1\" and .ok == true)" out &&
+  test_jq -s "map(.check) == [\"config\", \"sandbox\", \"task_path\"]" out &&
   test_grep "ok: config: hypertest.json is valid (provider local)" err &&
   test_grep "ok: sandbox: off" err
 '

@@ -132,9 +132,11 @@ test_expect_success 'the function deadline, less a margin, also stops a test' '
   pid=$(cat slow2.pid) && test -n "$pid" && gone "$pid"
 '
 
-test_expect_success 'artifacts land in the file bucket under their keys' '
-  test_jq ".attempt == 2 and .artifacts == [\"run1/t-07-art/stdout.txt\", \"run1/t-07-art/stderr.txt\",
-    \"run1/t-07-art/out/shots/home.png\", \"run1/t-07-art/out/trace.log\"] and (has(\"upload_error\") | not)" resp/07-art.response &&
+test_expect_success 'artifacts land in the file bucket under their keys; empty streams are not kept' '
+  test_jq ".attempt == 2 and .artifacts == [\"run1/t-07-art/out/shots/home.png\", \"run1/t-07-art/out/trace.log\"]
+    and (has(\"upload_error\") | not)" resp/07-art.response &&
+  ! test -e bucket/run1/t-07-art/stdout.txt && ! test -e bucket/run1/t-07-art/stderr.txt &&
+  test_jq ".artifacts | index(\"run1/t-02-fail/stdout.txt\")" resp/02-fail.response &&
   echo picture >expect && test_cmp expect bucket/run1/t-07-art/out/shots/home.png &&
   echo log >expect && test_cmp expect bucket/run1/t-07-art/out/trace.log &&
   echo "step one" >expect && test_cmp expect bucket/run1/t-02-fail/stdout.txt

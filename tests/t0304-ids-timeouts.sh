@@ -42,7 +42,7 @@ test_expect_success 'ht-invoke refuses the same timeouts before it invokes anyth
 '
 
 test_expect_success 'a 128-character test_id and run_id run everywhere' '
-  cd proj && mkrec "$id128" true "{\"run_id\":\"$id128\"}" >plan.jsonl &&
+  cd proj && mkrec "$id128" "echo long" "{\"run_id\":\"$id128\"}" >plan.jsonl &&
   ht-invoke --set local.sandbox=none plan.jsonl >out 2>err &&
   test_jq ".status == \"passed\" and .test_id == \"$id128\"" out &&
   test -e "$BUCKET/$id128/$id128/stdout.txt" &&

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The pytest plugin's listing: node ids byte for byte, granularities,
-# collection errors, no tests, runner.python and runner.args.
+# collection errors, no tests, runner.python and runner.args; one plan
+# record per invocation, so batching (on by default, t0317) is off.
 . "$HT_SRC/tests/lib.sh"
 test_need jq
 need_pytest
@@ -29,7 +30,7 @@ def test_one():
     pass
 P
 cat >hypertest.json <<J
-{"runner": {"name": "pytest", "python": "$PYTEST_PY"}, "timeout_s": 60}
+{"runner": {"name": "pytest", "python": "$PYTEST_PY"}, "timeout_s": 60, "batch_target_ms": 0}
 J
 
 test_expect_success 'node ids are kept byte for byte, as pytest prints them' '

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The pytest plugin's runs through ht-runner --once: every outcome, its
 # message and output, node ids with awkward characters, a deadline, and
-# file and class granularity giving one case per node id.
+# file and class granularity giving one case per node id. Each plan
+# record runs alone here: batching (on by default, t0317) is off.
 . "$HT_SRC/tests/lib.sh"
 test_need jq
 need_pytest
@@ -65,7 +66,7 @@ class TestK:
         assert False, "class case failed"
 P
 cat >hypertest.json <<J
-{"runner": {"name": "pytest", "python": "$PYTEST_PY"}, "timeout_s": 60}
+{"runner": {"name": "pytest", "python": "$PYTEST_PY"}, "timeout_s": 60, "batch_target_ms": 0}
 J
 export HT_WORK_DIR="$TRASH/work"
 

@@ -73,9 +73,9 @@ test_expect_success 'a record of another kind or without a test_id: exit 65' '
   test_expect_code 65 env HT_BIN=$RUNNER_BIN ht-invoke v2.jsonl
 '
 
-test_expect_success 'an empty plan: nothing to do, exit 0' '
+test_expect_success 'an empty plan: exit 65, nothing written (t0017 has more)' '
   cd proj && : >empty.jsonl &&
-  ht-invoke -q empty.jsonl >out && test ! -s out
+  test_expect_code 65 ht-invoke -q empty.jsonl >out && test ! -s out
 '
 
 test_expect_success 'usage errors exit 64; a missing file 66; --help' '

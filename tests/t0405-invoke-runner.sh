@@ -1,6 +1,6 @@
 #!/bin/sh
 # With the real ht-runner: a test that times out (its processes really
-# gone), and a test that kills its runner (infra retries, then error).
+# gone), and a test that kills its runner (reported once, not retried).
 . "$HT_SRC/tests/lib.sh"
 . "$HT_SRC/tests/helpers/ht-invoke-lib.sh"
 
@@ -16,13 +16,13 @@ test_expect_success "a test past its timeout is timed_out and its processes are 
   test_no_leaks leaks
 '
 
-test_expect_success "a test that kills its runner: infra retries, then error, never failed ($mode)" '
+test_expect_success "a test that kills its runner at once: error runner_killed, once, never failed ($mode)" '
   cd proj &&
   mkrec killer "kill -9 \$PPID; sleep 42.5" >plan.jsonl &&
   test_expect_code 1 reaped leaks env HT_BIN=$HT_BIN ht-invoke -q --set local.sandbox='$mode' plan.jsonl >out.jsonl &&
-  test_jq ".status == \"error\" and .error.code == \"infra\" and .attempt == 3" out.jsonl &&
-  test_jq "all(.attempts[]; .infra == true)" out.jsonl &&
-  test_jq ".message | test(\"sandbox died\")" out.jsonl &&
+  test_jq ".status == \"error\" and .error.code == \"runner_killed\" and .attempt == 1" out.jsonl &&
+  test_jq "all(.attempts[]; .infra != true)" out.jsonl &&
+  test_jq ".message | test(\"runner died during the test\")" out.jsonl &&
   test_no_leaks leaks
 '
 done

@@ -81,4 +81,43 @@ else
 test_skip 'a working bwrap: the doctor says ok' 'bwrap cannot make a sandbox here'
 fi
 
+# The probe's answer is kept (.hypertest/local/bwrap-probe) for the same
+# bwrap, kernel, user and arguments: a run after it does not probe. A
+# sandbox that then does not start makes the next run probe again.
+if have bwrap && bwrap --ro-bind / / true 2>/dev/null; then
+test_expect_success 'the probe passed: the next run does not probe again' '
+  cd proj && rm -f .hypertest/local/bwrap-probe && mkrec p "pwd" >plan.jsonl &&
+  HT_BIN=$HT_BIN ht-invoke -vv --set local.sandbox=bwrap plan.jsonl >out.jsonl 2>err &&
+  test_grep "bwrap: probed: exit code 0" err && test -s .hypertest/local/bwrap-probe &&
+  HT_BIN=$HT_BIN ht-invoke -vv --set local.sandbox=bwrap plan.jsonl >out.jsonl 2>err &&
+  test_grep "bwrap: works, as the probe found before" err && ! grep "bwrap: probed" err &&
+  test_jq ".status == \"passed\"" out.jsonl &&
+  # ht-doctor always probes
+  HT_BIN=$HT_BIN ht-doctor -vv >doc 2>derr && test_grep "bwrap: probed: exit code 0" derr
+'
+fi
+
+# probe_only DIR: a bwrap that runs `true` (the probe) and nothing else.
+mkdir -p "$TRASH/probeonly"
+cat >"$TRASH/probeonly/bwrap" <<'EOF'
+#!/bin/sh
+while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done
+[ $# -gt 0 ] && shift
+[ "$1" = true ] && exec true
+echo "bwrap: the sandbox cannot start" >&2
+exit 1
+EOF
+chmod +x "$TRASH/probeonly/bwrap"
+test_expect_success 'a sandbox that does not start: the next run probes again' '
+  cd proj && rm -f .hypertest/local/bwrap-probe && mkrec p "pwd" >plan.jsonl &&
+  PATH="$TRASH/probeonly:$PATH" HT_BIN=$HT_BIN test_expect_code 1 ht-invoke -vv --set local.sandbox=bwrap \
+    --infra-retries 0 plan.jsonl >out.jsonl 2>err &&
+  test_grep "bwrap: probed: exit code 0" err &&
+  test_jq ".status == \"error\" and (.message | test(\"exited before taking an invocation\"))" out.jsonl &&
+  ! test -e .hypertest/local/bwrap-probe &&
+  PATH="$TRASH/probeonly:$PATH" HT_BIN=$HT_BIN test_expect_code 1 ht-invoke -vv --set local.sandbox=bwrap \
+    --infra-retries 0 plan.jsonl >out.jsonl 2>err &&
+  test_grep "bwrap: probed: exit code 0" err
+'
+
 test_done

@@ -13,11 +13,13 @@ fds='for f in /proc/self/fd/*; do echo "${f##*/} $(readlink "$f")"; done'
 for mode in $modes; do
 test_expect_success "a descriptor ht-invoke inherits does not reach the sandbox ($mode)" '
   cd proj &&
-  mkrec fds "$fds; ls -l /proc/\$PPID/fd" >plan.jsonl &&
+  mkrec fds "$fds; ls -l /proc/self/fd /proc/\$\$/fd" >plan.jsonl &&
   HT_BIN=$HT_BIN ht-invoke -q --set local.sandbox='$mode' plan.jsonl >out.jsonl 9>"$TRASH/inherited" 8<"$TRASH/proj/hypertest.json" &&
   jq -r .output_tail out.jsonl >tail && cat tail &&
   test_jq ".status == \"passed\"" out.jsonl &&
-  ! grep -e "inherited" -e "hypertest.json" tail
+  ! grep -e "inherited" -e "hypertest.json" tail &&
+  # nor ht-runner'"'"'s own: its HTTP socket and the events socket
+  ! grep "socket:" tail
 '
 done
 

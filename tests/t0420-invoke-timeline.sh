@@ -40,8 +40,8 @@ test_expect_success 'a retried test: each attempt says why the next one came' '
 
 test_expect_success 'an infrastructure retry says so' '
   cd proj && rm -rf "$BUCKET" &&
-  mkrec k "kill -9 \$PPID" >plan.jsonl &&
-  test_expect_code 1 ht-invoke --infra-retries 1 --set local.sandbox=none plan.jsonl >out.jsonl 2>err &&
+  mkrec k "true" "{\"run\":{\"fake\":\"crash\"}}" >plan.jsonl &&
+  test_expect_code 1 env HT_BIN=$FAKE_BIN ht-invoke --infra-retries 1 --set local.sandbox=none plan.jsonl >out.jsonl 2>err &&
   test_jq ".attempts | length == 2 and .[0].infra == true" out.jsonl &&
   test_jq ".attempts[0].retry_reason | test(\"^infrastructure: .*\\\\(retry 1 of 1\\\\)$\")" out.jsonl
 '

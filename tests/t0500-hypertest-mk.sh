@@ -381,6 +381,14 @@ test_expect_success 'hypertest-clean removes HT_DIR and refuses the project dir'
 	test -f proj/Makefile
 '
 
+test_expect_success 'hypertest-clean keeps the duration history' '
+	mk -s hypertest-run && mkdir -p proj/.hypertest/bucket/history proj/.hypertest/bucket/run-1 &&
+	echo kept >proj/.hypertest/bucket/history/durations.json &&
+	mk -s hypertest-clean && test "$(cat proj/.hypertest/bucket/history/durations.json)" = kept &&
+	test "$(ls -A proj/.hypertest)" = bucket && test "$(ls -A proj/.hypertest/bucket)" = history &&
+	rm -r proj/.hypertest && mk -s hypertest-clean && ! test -e proj/.hypertest
+'
+
 # The names in make's database: variables and targets, one a line, without
 # make's built-ins (those of an empty Makefile) and automatic variables.
 db_names() {

@@ -47,4 +47,15 @@ test_expect_success 'an upload whose PATCH is cut off starts a new session and g
 	test_jq ".ok and .digest == $(jq .digest img.json)" back.json
 '
 
+test_expect_success 'an upload session the registry forgot (404 on its PATCH) starts a new one and gets there' '
+	: >req.log &&
+	ht-push -v -S st $REG/forget:v1 <img.json >p.json 2>err &&
+	test_jq ".ok and .blobs.sent == 2" p.json &&
+	test_grep "PATCH answered 404: the upload session is gone; starting the upload again" err &&
+	test $(grep -c "^http POST /v2/forget/blobs/uploads/" req.log) = 4 &&
+	test $(grep -c "^http PUT /v2/forget/blobs/uploads/" req.log) = 2 &&
+	ht-pull -S st3 $REG/forget:v1 >back.json &&
+	test_jq ".ok and .digest == $(jq .digest img.json)" back.json
+'
+
 test_done

@@ -63,7 +63,7 @@ test_expect_success 'refused credentials and no region' '
 
 test_expect_success 'on provider local there are no aws checks' '
   ht-doctor --set provider=local --set local.sandbox=none >checks &&
-  test_jq -s "map(.check) == [\"config\", \"sandbox\"]" checks
+  test_jq -s "map(.check) == [\"config\", \"sandbox\", \"task_path\"]" checks
 '
 
 test_done

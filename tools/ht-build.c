@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ht/ht.h"
 #include "ht/ignore.h"
 #include "ht/imageref.h"
 #include "ht/layer.h"
+#include "ht/manifest.h"
 #include "ht/oci.h"
 
 #define TASK_ROOT "/var/task"
@@ -120,6 +122,7 @@ struct build {
 	json_t *platform;
 	char *rev;                    /* the root's git revision, or NULL */
 	char cfg_digest[HT_DIGEST_LEN + 1], man_digest[HT_DIGEST_LEN + 1];
+	char tree[HT_DIGEST_LEN + 1]; /* the project's tree hash (manifest.h) */
 	int64_t cfg_size, man_size;
 	int64_t size, uncompressed;   /* of all blobs; of all layers uncompressed */
 };
@@ -439,27 +442,70 @@ static int build_runner_layer(struct build *b)
 	return build_layer(b, &l, "ht-build: runner", "runner");
 }
 
-/* Step 5b: the project layer: the root under /var/task, less what the
- * ignore rules, the state directory and the store leave out. */
+/*
+ * Writes the manifest m to the cache as path unless it holds m already (so
+ * that its file, and the project layer's reuse key, stay the same while
+ * the tree does).
+ */
+static int save_manifest(json_t *m, const char *path)
+{
+	char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS), *old = NULL, *dir;
+	size_t len = strlen(text), olen = 0;
+	int rc = 0;
+
+	if (ht_read_file(path, HT_MANIFEST_MAX, &old, &olen) < 0 || olen != len || memcmp(old, text, len)) {
+		dir = ht_xstrdup(path);
+		*strrchr(dir, '/') = '\0';
+		if (ht_mkdir_p(dir, 0755) < 0 || ht_write_file_atomic(path, text, len, 0644) < 0)
+			rc = ht_error("cannot write '%s': %s", path, strerror(errno));
+		free(dir);
+	}
+	free(old);
+	free(text);
+	return rc;
+}
+
+/*
+ * Step 5b: the project layer: the root under /var/task, less what the
+ * ignore rules, the state directory and the store leave out, and its
+ * manifest at /opt/hypertest/tree.json (include/ht/manifest.h).
+ */
 static int build_project_layer(struct build *b)
 {
 	struct ht_layer_list l;
-	struct ht_ignore ig;
-	char *used = NULL;
+	json_t *m = NULL;
+	char *path;
 	int rc = 0;
 
-	ht_ignore_init(&ig);
 	ht_layer_list_init(&l);
-	if (ht_ignore_load(&ig, b->o.root, &used) < 0)
-		rc = HT_EXIT_NOINPUT;
-	if (used)
-		ht_info("leaving out what '%s' says", used);
-	free(used);
-	ht_layer_leave_out(&ig, b->o.root, b->state_dir);
-	ht_layer_leave_out(&ig, b->o.root, b->store_dir);
-	if (!rc && ht_layer_add_tree(&l, TASK_ROOT, b->o.root, &ig, NULL) < 0)
-		rc = HT_EXIT_NOINPUT;
-	ht_ignore_release(&ig);
+	path = ht_path_join(b->state_dir, HT_MANIFEST_CACHE);
+	if (ht_project_entries(&l, TASK_ROOT, b->o.root, b->state_dir, b->store_dir) < 0 ||
+	    !(m = ht_manifest_of(&l, TASK_ROOT, b->o.no_cache ? NULL : path))) {
+		free(path);
+		ht_layer_list_release(&l);
+		return HT_EXIT_NOINPUT;
+	}
+	free(path);
+	path = ht_path_join(b->state_dir, "cache/tree.json");
+	if (save_manifest(m, path) < 0 || ht_layer_add_file(&l, HT_MANIFEST_PATH, path, 0) < 0) {
+		rc = HT_EXIT_IOERR;
+	} else {
+		/* The manifest follows from the other entries, whose stats are
+		 * in the reuse key already: its own file's times and inode
+		 * (new when it was rewritten) are left out of the key, so
+		 * that a build right after the one that wrote it reuses the
+		 * layer. */
+		struct stat *st = &l.v[l.n - 1].st;
+
+		memset(&st->st_mtim, 0, sizeof(st->st_mtim));
+		memset(&st->st_ctim, 0, sizeof(st->st_ctim));
+		st->st_ino = 0;
+		st->st_dev = 0;
+	}
+	free(path);
+	snprintf(b->tree, sizeof(b->tree), "%s", ht_manifest_tree(m));
+	ht_info("project tree %s (%zu files)", b->tree, json_object_size(json_object_get(m, "files")));
+	json_decref(m);
 	if (rc) {
 		ht_layer_list_release(&l);
 		return rc;
@@ -488,6 +534,12 @@ static int write_config(struct build *b)
 	ht_oci_config_set_env(b->config, "LAMBDA_TASK_ROOT", TASK_ROOT, 0);
 	if (!b->o.no_runner)
 		ht_oci_config_set_env(b->config, "HT_CA_BUNDLE", CA_BUNDLE, 0);
+	/* image.writable_task: ht-runner copies /var/task into /tmp. */
+	if (b->cfg.image.writable_task)
+		ht_oci_config_set_env(b->config, "HT_WRITABLE_TASK", "1", 0);
+	/* What the project layer holds, for ht-invoke's drift check. */
+	ht_oci_config_set_env(b->config, "HT_TREE", b->tree, 0);
+	json_object_set_new(labels, HT_TREE_LABEL, json_string(b->tree));
 	b->rev = ht_layer_tree_revision(b->o.root);
 	if (b->rev)
 		json_object_set_new(labels, "org.opencontainers.image.revision", json_string(b->rev));
@@ -579,6 +631,7 @@ static void print_record(struct build *b)
 	}
 	if (b->rev)
 		ht_json_set_str(rec, "revision", b->rev);
+	ht_json_set_str(rec, "tree", b->tree);
 	for (i = 0; i < b->nlayers; i++)
 		json_array_append_new(arr, layer_record(&b->layers[i]));
 	json_object_set_new(rec, "layers", arr);

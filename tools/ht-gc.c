@@ -2,7 +2,9 @@
  * ht-gc: drop what the image store and the unpacked roots hold that no tag
  * reaches any more. See docs/ht-gc.md.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +13,79 @@
 #include "ht/ht.h"
 #include "ht/oci.h"
 #include "ht/rootfs.h"
+#include "ht/id.h"
+#include "providers/local/settings.h"
 
 static const struct ht_tool tool = {
 	"ht-gc", "[OPTIONS]",
 	"Remove the store's blobs that no tag reaches, and the unpacked roots of images no tag names.",
 	"  -S, --store DIR       the image store (default: the config's image.store)\n"
-	"      --rootfs DIR      the unpacked roots (default: DIR/rootfs of the config's dir)\n",
+	"      --rootfs DIR      the unpacked roots (default: DIR/rootfs of the config's dir)\n"
+	"      --runs N          keep the newest N runs in the local bucket directory, remove older ones\n"
+	"                        (config: local.keep_runs; 0 keeps all)\n",
 };
+
+struct run_dir {
+	char *name;
+	struct timespec mtime;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct run_dir *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec > y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec > y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Keeps the newest keep runs of the bucket directory (directories named
+ * by a run id, by their time of last change) and removes the others.
+ * Anything else there (the duration history) stays. Returns 0 or -1.
+ */
+static int prune_runs(const char *bucket, long keep, long *removed)
+{
+	DIR *d = opendir(bucket);
+	struct dirent *e;
+	struct run_dir *v = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	*removed = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : ht_error("cannot read '%s': %s", bucket, strerror(errno));
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (e->d_name[0] == '.' || !ht_id_safe(e->d_name) || !strcmp(e->d_name, "history"))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		v = ht_xrealloc(v, sizeof(*v) * (n + 1));
+		v[n].name = ht_xstrdup(e->d_name);
+		v[n].mtime = st.st_mtim;
+		n++;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), newest_first);
+	for (i = 0; i < n; i++) {
+		if ((long)i >= keep && rc == 0) {
+			char *p = ht_path_join(bucket, v[i].name);
+
+			if (ht_remove_tree(p) < 0)
+				rc = ht_error("cannot remove the run '%s': %s", p, strerror(errno));
+			else
+				(*removed)++;
+			free(p);
+		}
+		free(v[i].name);
+	}
+	free(v);
+	return rc;
+}
 
 /* A path from the config, relative to the project root unless absolute;
  * new string. */
@@ -28,11 +96,12 @@ static char *from_root(const struct ht_config *c, const char *p)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_ROOTFS = 0x2000 };
+	enum { OPT_ROOTFS = 0x2000, OPT_RUNS };
 	static const struct option longopts[] = {
 		HT_COMMON_LONGOPTS,
 		{ "store", required_argument, 0, 'S' },
 		{ "rootfs", required_argument, 0, OPT_ROOTFS },
+		{ "runs", required_argument, 0, OPT_RUNS },
 		{ 0, 0, 0, 0 },
 	};
 	struct ht_config cfg;
@@ -41,7 +110,8 @@ int main(int argc, char **argv)
 	char *store_dir, *rootfs_dir;
 	const char **keep = NULL;
 	size_t nkeep = 0, i;
-	long blobs = 0, roots = 0;
+	long blobs = 0, roots = 0, keep_runs = -1, runs = 0;
+	char *bucket_dir = NULL;
 	int64_t bytes = 0;
 	json_t *index = NULL, *m, *rec;
 	struct stat sb;
@@ -55,6 +125,8 @@ int main(int argc, char **argv)
 			store_opt = optarg;
 		else if (c == OPT_ROOTFS)
 			rootfs_opt = optarg;
+		else if (c == OPT_RUNS && ht_parse_long(optarg, 0, 1000000, &keep_runs) < 0)
+			ht_usage_error(&tool, "--runs: '%s' is not a number of runs (0 to 1000000)", optarg);
 	}
 	if (optind < argc)
 		ht_usage_error(&tool, "unexpected argument '%s'", argv[optind]);
@@ -83,6 +155,15 @@ int main(int argc, char **argv)
 		code = HT_EXIT_IOERR;
 		goto out;
 	}
+	if (keep_runs < 0)
+		keep_runs = ht_local_settings(&cfg)->keep_runs;
+	if (keep_runs > 0) {
+		bucket_dir = ht_local_bucket_dir(&cfg);
+		if (prune_runs(bucket_dir, keep_runs, &runs) < 0) {
+			code = HT_EXIT_IOERR;
+			goto out;
+		}
+	}
 	rec = ht_record_new("ht.gc/1");
 	json_object_set_new(rec, "ok", json_true());
 	ht_json_set_str(rec, "store", store_dir);
@@ -90,17 +171,23 @@ int main(int argc, char **argv)
 	ht_json_set_int(rec, "bytes_freed", bytes);
 	ht_json_set_str(rec, "rootfs", rootfs_dir);
 	ht_json_set_int(rec, "roots_removed", roots);
+	if (bucket_dir) {
+		ht_json_set_str(rec, "bucket", bucket_dir);
+		ht_json_set_int(rec, "runs_kept", keep_runs);
+		ht_json_set_int(rec, "runs_removed", runs);
+	}
 	ht_record_write(stdout, rec, 0);
 	json_decref(rec);
 	if (ht_verbosity >= 0)
-		fprintf(stderr, "%s: removed %ld blobs (%lld bytes) and %ld unpacked roots\n", tool.name, blobs,
-			(long long)bytes, roots);
+		fprintf(stderr, "%s: removed %ld blobs (%lld bytes), %ld unpacked roots and %ld old runs\n", tool.name,
+			blobs, (long long)bytes, roots, runs);
 out:
 	free(keep);
 	json_decref(index);
 	ht_oci_close(&st);
 	free(store_dir);
 	free(rootfs_dir);
+	free(bucket_dir);
 	ht_config_release(&cfg);
 	return ht_finish_stdout(code);
 }

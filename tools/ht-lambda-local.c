@@ -34,6 +34,7 @@
 #include "ht/process.h"
 #include "ht/config.h"
 #include "ht/provider.h"
+#include "providers/aws/invoke-api.h"
 #include "providers/aws/settings.h"
 
 static const struct ht_tool tool = {
@@ -232,45 +233,6 @@ static void answer(struct req *r)
 	req_unref(r);
 }
 
-/* The function name in a path like /2015-03-31/functions/NAME/REST, into
- * name; returns REST ("" when there is none) or NULL. */
-static const char *split_path(const char *url, char *name, size_t n)
-{
-	static const char pre[] = "/2015-03-31/functions/";
-	const char *p, *slash;
-
-	if (!ht_starts_with(url, pre))
-		return NULL;
-	p = url + strlen(pre);
-	slash = strchr(p, '/');
-	if (!slash)
-		slash = p + strlen(p);
-	if (slash == p || (size_t)(slash - p) >= n)
-		return NULL;
-	memcpy(name, p, (size_t)(slash - p));
-	name[slash - p] = '\0';
-	return *slash ? slash + 1 : slash;
-}
-
-/* 1 when name (a name or an ARN) is the function served. */
-static int our_function(const char *name)
-{
-	const char *colon;
-
-	if (!S.function)
-		return 1;
-	if (!strcmp(name, S.function))
-		return 1;
-	colon = strstr(name, ":function:");
-	if (colon) {
-		const char *n = colon + strlen(":function:");
-		size_t len = strcspn(n, ":");
-
-		return strlen(S.function) == len && !strncmp(n, S.function, len);
-	}
-	return 0;
-}
-
 static enum MHD_Result not_found(struct MHD_Connection *c, const char *name)
 {
 	char msg[400];
@@ -310,25 +272,24 @@ static enum MHD_Result configuration(struct MHD_Connection *c, const char *name,
 /* Routes a complete request. Lock held. */
 static enum MHD_Result route(struct req *r, const char *url, const char *method)
 {
-	char name[256];
-	const char *rest = split_path(url, name, sizeof(name));
+	struct ht_lambda_req q;
 
-	if (!rest)
+	switch (ht_lambda_parse_request(url, method,
+					MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "X-Amz-Invocation-Type"),
+					S.function, &q)) {
+	case HT_LAMBDA_UNKNOWN:
 		return send_error(r->c, 404, "UnknownOperationException", "no such operation", NULL);
-	if (!our_function(name))
-		return not_found(r->c, name);
-	if (!strcmp(method, "GET") && (!strcmp(rest, "configuration") || !strcmp(rest, "configuration/")))
-		return configuration(r->c, name, 0);
-	if (!strcmp(method, "GET") && !*rest)
-		return configuration(r->c, name, 1);
-	if (strcmp(method, "POST") || (strcmp(rest, "invocations") && strcmp(rest, "invocations/")))
-		return send_error(r->c, 404, "UnknownOperationException", "no such operation", NULL);
-	{
-		const char *type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
-
-		if (type && strcmp(type, "RequestResponse"))
-			return send_error(r->c, 400, "InvalidParameterValueException",
-					  "ht-lambda-local serves RequestResponse invocations only", NULL);
+	case HT_LAMBDA_NO_FUNCTION:
+		return not_found(r->c, q.name);
+	case HT_LAMBDA_GET_CONFIG:
+		return configuration(r->c, q.name, 0);
+	case HT_LAMBDA_GET_FUNCTION:
+		return configuration(r->c, q.name, 1);
+	case HT_LAMBDA_NOT_SYNC:
+		return send_error(r->c, 400, "InvalidParameterValueException",
+				  "ht-lambda-local serves RequestResponse invocations only", NULL);
+	case HT_LAMBDA_INVOKE:
+		break;
 	}
 	if (r->too_big) {
 		S.too_big++;
@@ -671,7 +632,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	struct ht_config cfg;
-	struct ht_provider_opts popts = { 0, NULL };
+	struct ht_provider_opts popts = { 0, NULL, 1 }; /* as_lambda */
 	const struct ht_provider_ops *ops = &ht_provider_local;
 	struct ht_provider *prov = NULL;
 	struct MHD_Daemon *mhd = NULL;

@@ -3,31 +3,35 @@
  * Runtime API, runs one test per invocation through its test-runner plugin,
  * keeps the output and artifacts in the bucket, and answers an ht.result/1
  * record. See docs/ht-runner.md.
+ *
+ * This file has main, the Runtime API loop and the run of one unit; the
+ * parts are in tools/ht-runner/: the test's environment (env.c), its
+ * output and limits (output.c), batches (batch.c), sharing runner.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "ht/artifacts.h"
 #include "ht/bucket.h"
 #include "ht/ht.h"
 #include "ht/id.h"
+#include "ht/proc.h"
 #include "ht/process.h"
 #include "ht/runner.h"
 #include "ht/text.h"
+#include "ht/tree.h"
 #include "providers/aws/runtime.h"
 
-#define EVENT_MAX (8u * 1024 * 1024)
-#define TAIL_MAX 4096
-#define MAX_ARTIFACTS 1000
-#define DEFAULT_MARGIN_MS 1500
-
-extern char **environ;
+#include "tools/ht-runner/runner.h"
 
 static const struct ht_tool tool = {
 	"ht-runner", "[OPTIONS] [--once FILE]",
@@ -36,214 +40,37 @@ static const struct ht_tool tool = {
 	"                    Runtime API and print its ht.result/1 record\n",
 };
 
-/* What every invocation shares. */
-struct runner {
-	char *task_root;   /* the test's working directory */
-	char *work_root;   /* where per-test work directories go ($HT_WORK_DIR) */
-	struct ht_bucket bucket;
-	int have_bucket;
-};
 
-/* --- the environment of a test --------------------------------------------- */
+/* --- the writable copy of the project (HT_WRITABLE_TASK) ---------------------- */
 
-static int env_overridden(const char *kv, json_t *env)
+/*
+ * Makes r->copy_dir a fresh copy of the task root: copied before the first
+ * test of this process (a cold start), and again only when a test changed
+ * the copy (its fingerprint differs from the one taken after copying), so
+ * that each test starts from the project as built. Returns 0, or -1 with
+ * the reason printed.
+ */
+static int task_copy(struct runner *r)
 {
-	static const char *const ours[] = { "HOME", "HT_OUTPUT_DIR", "HT_RUN_ID", "HT_TEST_ID", "HT_ATTEMPT", NULL };
-	const char *eq = strchr(kv, '=');
-	size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
-	const char *key;
-	json_t *v;
-	int i;
+	char fp[HT_SHA256_HEX_LEN + 1];
+	struct ht_tree_stats st;
+	int64_t t0;
 
-	for (i = 0; ours[i]; i++)
-		if (strlen(ours[i]) == n && strncmp(kv, ours[i], n) == 0)
-			return 1;
-	json_object_foreach(env, key, v)
-		if (strlen(key) == n && strncmp(kv, key, n) == 0)
-			return 1;
+	if (r->copied) {
+		if (ht_tree_fingerprint(r->copy_dir, fp) == 0 && !strcmp(fp, r->copy_fp))
+			return 0;
+		ht_debug("the last test changed '%s': copying '%s' again", r->copy_dir, r->task_root);
+	}
+	r->copied = 0;
+	if (access(r->copy_dir, F_OK) == 0 && ht_remove_tree(r->copy_dir) < 0)
+		return -1;
+	t0 = ht_now_ms();
+	if (ht_copy_tree(r->task_root, r->copy_dir, r->copy_exclude, &st) < 0 || ht_tree_fingerprint(r->copy_dir, r->copy_fp) < 0)
+		return -1;
+	r->copied = 1;
+	ht_debug("copied '%s' to '%s' (%lld files, %lld bytes) in %lld ms", r->task_root, r->copy_dir,
+		 (long long)st.files, (long long)st.bytes, (long long)(ht_now_ms() - t0));
 	return 0;
-}
-
-/* The whole environment of a test: ours, minus what it sets, plus what it
- * sets. New NULL-terminated array of new strings. */
-static char **test_env(json_t *run, const char *out_dir, const char *run_id, const char *test_id, long long attempt)
-{
-	json_t *env = json_object_get(run, "env");
-	size_t n = 0, i = 0;
-	char **v, **e;
-	const char *key;
-	json_t *val;
-
-	if (!json_is_object(env))
-		env = NULL;
-	for (e = environ; *e; e++)
-		n++;
-	v = ht_xcalloc(n + json_object_size(env) + 6, sizeof(*v));
-	for (e = environ; *e; e++)
-		if (!env_overridden(*e, env))
-			v[i++] = ht_xstrdup(*e);
-	/* HOME is the writable /tmp, as in Lambda; outside a sandbox the
-	 * provider gives the runner a private TMPDIR, which serves instead of
-	 * the machine's shared /tmp. */
-	v[i++] = ht_xasprintf("HOME=%s", getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp");
-	v[i++] = ht_xasprintf("HT_OUTPUT_DIR=%s", out_dir);
-	v[i++] = ht_xasprintf("HT_RUN_ID=%s", run_id);
-	v[i++] = ht_xasprintf("HT_TEST_ID=%s", test_id);
-	v[i++] = ht_xasprintf("HT_ATTEMPT=%lld", attempt);
-	json_object_foreach(env, key, val)
-		if (json_is_string(val) && *key && !strchr(key, '='))
-			v[i++] = ht_xasprintf("%s=%s", key, json_string_value(val));
-	v[i] = NULL;
-	return v;
-}
-
-/* --- output ---------------------------------------------------------------- */
-
-/* Appends the last want bytes of the file at path to b. */
-static void add_tail(struct ht_buf *b, const char *path, off_t want)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char buf[TAIL_MAX];
-	off_t size;
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	size = lseek(fd, 0, SEEK_END);
-	if (want > size)
-		want = size;
-	if (want > (off_t)sizeof(buf))
-		want = sizeof(buf);
-	n = pread(fd, buf, (size_t)want, size - want);
-	if (n > 0) {
-		ssize_t skip = 0;
-
-		/* Start on a character, not inside one. */
-		while (size > want && skip < n && skip < 3 && ((unsigned char)buf[skip] & 0xc0) == 0x80)
-			skip++;
-		ht_buf_add(b, buf + skip, (size_t)(n - skip));
-	}
-	close(fd);
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? st.st_size : 0;
-}
-
-/* The last TAIL_MAX bytes of stdout and stderr together (stdout first),
- * giving stderr at least half when both are long. New string. */
-static json_t *output_tail(const char *out_path, const char *err_path)
-{
-	off_t so = file_size(out_path), se = file_size(err_path);
-	off_t want_err = se, want_out;
-	struct ht_buf b;
-	json_t *s;
-
-	if (so + se > TAIL_MAX) {
-		want_err = se < TAIL_MAX / 2 ? se : (so < TAIL_MAX / 2 ? TAIL_MAX - so : TAIL_MAX / 2);
-	}
-	want_out = TAIL_MAX - want_err;
-	ht_buf_init(&b, 0);
-	ht_buf_add(&b, "", 0);
-	add_tail(&b, out_path, want_out);
-	add_tail(&b, err_path, want_err);
-	ht_utf8_clean(b.data, b.len, 0);
-	s = json_stringn(b.data, b.len);
-	ht_buf_release(&b);
-	return s ? s : json_string("");
-}
-
-/* --- artifacts ------------------------------------------------------------- */
-
-struct upload {
-	struct runner *r;
-	const char *prefix;  /* "<run_id>/<test_id>/" */
-	json_t *keys;
-	long failed, skipped;
-	char *first_failed;
-	/* The files to store, all at once by upload_flush(); each item's key
-	 * and path are owned here. */
-	struct ht_bucket_item *items;
-	size_t n;
-};
-
-static void upload_one(struct upload *u, const char *rel, const char *path)
-{
-	char *key = ht_xasprintf("%s%s", u->prefix, rel);
-	char *clean = ht_utf8_clean(ht_xstrdup(key), strlen(key), 1);
-
-	if (u->n >= MAX_ARTIFACTS || strcmp(clean, key) != 0 || !ht_bucket_key_valid(key)) {
-		u->skipped++;
-		free(key);
-	} else {
-		u->items = ht_xrealloc(u->items, (u->n + 1) * sizeof(*u->items));
-		memset(&u->items[u->n], 0, sizeof(*u->items));
-		u->items[u->n].key = key;
-		u->items[u->n].path = ht_xstrdup(path);
-		u->n++;
-	}
-	free(clean);
-}
-
-/* Stores the files gathered, in parallel where the bucket can, and keeps
- * the keys stored in order; the first failure is kept for upload_error. */
-static void upload_flush(struct upload *u)
-{
-	size_t i;
-
-	ht_bucket_put_files(&u->r->bucket, u->items, u->n);
-	for (i = 0; i < u->n; i++) {
-		if (u->items[i].ok) {
-			json_array_append_new(u->keys, json_string(u->items[i].key));
-		} else {
-			u->failed++;
-			if (!u->first_failed)
-				u->first_failed = ht_xasprintf("%s': %s", u->items[i].key, u->items[i].error);
-			ht_warning("cannot store '%s': %s", u->items[i].key, u->items[i].error);
-		}
-		free((char *)u->items[i].key);
-		free((char *)u->items[i].path);
-	}
-	free(u->items);
-	u->items = NULL;
-	u->n = 0;
-}
-
-/* Uploads every regular file under dir (rel names it below the output
- * directory), in name order so the artifact list is stable. */
-static void upload_tree(struct upload *u, const char *dir, const char *rel)
-{
-	struct dirent **names = NULL;
-	int n, i;
-
-	n = scandir(dir, &names, NULL, alphasort);
-	for (i = 0; i < n; i++) {
-		const char *nm = names[i]->d_name;
-		char *path, *sub;
-		struct stat st;
-
-		if (!strcmp(nm, ".") || !strcmp(nm, "..")) {
-			free(names[i]);
-			continue;
-		}
-		path = ht_path_join(dir, nm);
-		sub = ht_xasprintf("%s/%s", rel, nm);
-		if (lstat(path, &st) == 0) {
-			if (S_ISREG(st.st_mode))
-				upload_one(u, sub, path);
-			else if (S_ISDIR(st.st_mode))
-				upload_tree(u, path, sub);
-			else
-				u->skipped++; /* symbolic links, sockets, fifos */
-		}
-		free(path);
-		free(sub);
-		free(names[i]);
-	}
-	free(names);
 }
 
 /* --- one invocation -------------------------------------------------------- */
@@ -254,6 +81,162 @@ static int is_test_schema(const char *schema)
 	return schema && ht_starts_with(schema, "ht.test/1") && (schema[9] == '\0' || schema[9] == '.');
 }
 
+/* HT_RUNTIME_CHANNEL=fd:N: the socket N (SOCK_SEQPACKET), kept from the
+ * tests (close-on-exec) and blocking; else -1. */
+static int channel_socket(const char *v)
+{
+	struct stat st;
+	int type = 0, fl;
+	socklen_t len = sizeof(type);
+	long fd;
+
+	if (!ht_starts_with(v, "fd:") || ht_parse_long(v + 3, 3, 1024, &fd) < 0)
+		return -1;
+	if (fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET ||
+	    fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 || (fl = fcntl((int)fd, F_GETFL)) < 0 ||
+	    fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		ht_debug("HT_RUNTIME_CHANNEL=%s: not a channel; the Runtime API it is", v);
+		return -1;
+	}
+	return (int)fd;
+}
+
+/*
+ * Runs one unit in its own work directory, keeps its output and artifacts
+ * under "<run_id>/<test_id>/", and returns its ht.result/1 record (new).
+ */
+json_t *rn_run_unit(struct runner *r, const struct unit *u)
+{
+	struct ht_run_ctx ctx;
+	struct ht_run_result res;
+	struct ht_proc_limits lim;
+	char *work, *out_dir, *out_path, *err_path, **envp = NULL, started[32], *m;
+	struct ht_artifacts up;
+	struct stat st;
+	json_t *rec;
+
+	ht_run_result_init(&res);
+	work = ht_xasprintf("%s/%s/%s", r->work_root, u->run_id, u->test_id);
+	out_dir = ht_path_join(work, "out");
+	out_path = ht_path_join(work, "stdout.txt");
+	err_path = ht_path_join(work, "stderr.txt");
+	if (access(work, F_OK) == 0)
+		ht_remove_tree(work); /* an earlier attempt in this sandbox */
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&lim, 0, sizeof(lim));
+	lim.output_max = u->output_max;
+	lim.memory_max_kb = r->memory_mb * 1024;
+	if (ht_mkdir_p(out_dir, 0755) < 0) {
+		res.status = "error";
+		res.error_code = ht_xstrdup("io");
+		ht_run_result_set_message(&res, "cannot create the work directory '%s'", out_dir);
+	} else if (r->copy_dir && task_copy(r) < 0) {
+		res.status = "error";
+		res.error_code = ht_xstrdup("io");
+		ht_run_result_set_message(&res, "cannot copy the project '%s' to '%s' (HT_WRITABLE_TASK); see the log",
+					  r->task_root, r->copy_dir);
+	} else {
+		envp = rn_test_env(u->run, out_dir, u->run_id, u->test_id, u->attempt, r->copy_dir);
+		ctx.cwd = r->copy_dir ? r->copy_dir : r->task_root;
+		ctx.out_dir = out_dir;
+		ctx.stdout_path = out_path;
+		ctx.stderr_path = err_path;
+		ctx.envp = envp;
+		ctx.limit_ms = u->limit_ms;
+		ctx.deadline_ms = u->limit_ms ? ht_now_ms() + u->limit_ms : 0;
+		ctx.grace_ms = u->margin_ms ? (u->margin_ms / 3 > 1000 ? 1000 : u->margin_ms / 3 + 1) : 1000;
+		ctx.stop = &ht_stop_signal;
+		ctx.limits = &lim;
+		if (r->test_events && r->rt && r->request_id)
+			ht_runtime_test_started(r->rt, r->request_id);
+		if (u->ops->run(u->run, &ctx, &res) < 0 && !res.message)
+			ht_run_result_set_message(&res, "the runner could not judge the test");
+		/* What the test left running (a daemon in a session of its
+		 * own) dies with it: the next test of this sandbox meets none. */
+		int left = ht_proc_kill_orphans();
+
+		if (left)
+			ht_debug("%s: killed %d process%s the test left behind", u->name, left, left == 1 ? "" : "es");
+	}
+
+	rec = ht_record_new("ht.result/1");
+	ht_json_set_str(rec, "run_id", u->run_id);
+	ht_json_set_str(rec, "test_id", u->test_id);
+	ht_json_set_str(rec, "name", u->name);
+	ht_json_set_str(rec, "file", u->file);
+	ht_json_set_str(rec, "runner", u->ops->name);
+	rn_judge_limits(r, &lim, &res, rec);
+	ht_json_set_str(rec, "status", res.status);
+	json_object_set_new(rec, "ok", json_boolean(!strcmp(res.status, "passed") || !strcmp(res.status, "skipped") ||
+									!strcmp(res.status, "flaky")));
+	ht_json_set_int(rec, "duration_ms", res.duration_ms);
+	json_object_set_new(rec, "exit_code", res.exited ? json_integer(res.exit_code) : json_null());
+	json_object_set_new(rec, "signal", res.signal ? json_integer(res.signal) : json_null());
+	ht_json_set_str(rec, "message", res.message ? res.message : "");
+	if (res.outcome)
+		ht_json_set_str(rec, "outcome", res.outcome);
+	json_object_set_new(rec, "output_tail", rn_output_tail(out_path, err_path));
+
+	/* Keep what the test left. */
+	if (r->have_bucket) {
+		char *prefix = ht_xasprintf("%s/%s/", u->run_id, u->test_id);
+
+		ht_artifacts_init(&up, &r->bucket, prefix);
+		/* An empty stream is not kept: most tests print nothing to
+		 * one of them, and each object costs a request (S3) or an
+		 * inode (the local bucket). */
+		if (stat(out_path, &st) == 0 && st.st_size > 0)
+			ht_artifacts_add(&up, "stdout.txt", out_path, 0);
+		if (stat(err_path, &st) == 0 && st.st_size > 0)
+			ht_artifacts_add(&up, "stderr.txt", err_path, 0);
+		ht_artifacts_add_tree(&up, out_dir, "out");
+		ht_artifacts_store(&up, work);
+		m = ht_artifacts_error(&up);
+		if (m)
+			ht_json_set_str(rec, "upload_error", m);
+		free(m);
+		json_object_set(rec, "artifacts", up.keys);
+		ht_artifacts_release(&up);
+		free(prefix);
+	} else {
+		ht_json_set_str(rec, "upload_error", "no bucket (HT_BUCKET is not set): the output and artifacts were not kept");
+		json_object_set_new(rec, "artifacts", json_array());
+	}
+
+	ht_format_time(res.start_wall_ms ? res.start_wall_ms : ht_wall_ms(), started);
+	ht_json_set_str(rec, "started_at", started);
+	ht_json_set_int(rec, "start_ms", res.start_wall_ms ? res.start_wall_ms : ht_wall_ms());
+	ht_json_set_int(rec, "attempt", u->attempt);
+	if (res.tests)
+		json_object_set(rec, "tests", res.tests);
+	if (res.cases)
+		json_object_set(rec, "cases", res.cases);
+	if (res.details)
+		json_object_update_missing(rec, res.details);
+	if (!strcmp(res.status, "error")) {
+		json_object_set_new(rec, "error", json_pack("{s:s,s:s}", "code", res.error_code ? res.error_code : "runner",
+							  "message", res.message ? res.message : ""));
+	}
+	if (ht_remove_tree(work) < 0) {
+		ht_warning("the work directory '%s' stays behind", work);
+	} else {
+		/* The run's directory too, once its last test is done. */
+		char *slash = strrchr(work, '/');
+
+		*slash = '\0';
+		rmdir(work);
+	}
+
+	ht_strv_free(envp);
+	free(work);
+	free(out_dir);
+	free(out_path);
+	free(err_path);
+	ht_run_result_release(&res);
+	return rec;
+}
+
 /*
  * Runs the test of one event. Returns a new ht.result/1 record, or NULL
  * with the reason in err when the event cannot be used at all.
@@ -262,18 +245,15 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 			 size_t errlen)
 {
 	json_error_t jerr;
-	json_t *ev = json_loadb(body, len, 0, &jerr), *run, *rec = NULL, *tests;
+	json_t *ev = json_loadb(body, len, 0, &jerr), *run, *rec = NULL, *members, *m;
 	const struct ht_runner_ops *ops;
 	const char *run_id, *test_id, *name;
-	struct ht_run_ctx ctx;
-	struct ht_run_result res;
-	char *work = NULL, *out_dir = NULL, *out_path = NULL, *err_path = NULL, **envp = NULL;
-	char why[256], started[32];
-	long long timeout_s, attempt;
+	char why[256];
+	long long timeout_s, attempt, output_mb;
 	int64_t limit_ms = 0, margin_ms = 0;
-	struct upload up = { 0 };
+	struct unit u;
+	size_t k;
 
-	ht_run_result_init(&res);
 	if (!ev) {
 		snprintf(err, errlen, "the event is not JSON: %s at byte %d", jerr.text, jerr.position);
 		return NULL;
@@ -300,16 +280,39 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 		goto bad;
 	}
 	run = json_object_get(ev, "run");
+	members = json_object_get(ev, "batch");
 	if (!json_is_object(run)) {
 		snprintf(err, errlen, "the event has no \"run\" object");
 		goto bad;
 	}
-	if (ops->check(run, why, sizeof(why)) < 0) {
+	if (members && (!json_is_array(members) || !json_array_size(members))) {
+		snprintf(err, errlen, "the event's \"batch\" is not a non-empty array");
+		goto bad;
+	}
+	json_array_foreach(members, k, m) {
+		long long to;
+
+		if (!json_is_object(m) || !ht_id_safe(ht_json_str(m, "test_id", NULL)) ||
+		    ht_json_int_in(m, "timeout_s", 1, HT_TIMEOUT_MAX_S, 300, &to) < 0 ||
+		    !json_is_object(json_object_get(m, "run"))) {
+			snprintf(err, errlen, "the event's batch[%zu] needs a test_id (" HT_ID_RULE "), a run and a timeout_s", k);
+			goto bad;
+		}
+		if (ops->check(json_object_get(m, "run"), why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "the run object of the event's batch[%zu] is unusable: %s", k, why);
+			goto bad;
+		}
+	}
+	if (!members && ops->check(run, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "the event's run object is unusable: %s", why);
 		goto bad;
 	}
 	if (ht_json_int_in(ev, "timeout_s", 1, HT_TIMEOUT_MAX_S, 0, &timeout_s) < 0) {
 		snprintf(err, errlen, "the event's timeout_s must be an integer from 1 to %d", HT_TIMEOUT_MAX_S);
+		goto bad;
+	}
+	if (ht_json_int_in(ev, "max_output_mb", 1, OUTPUT_MB_MAX, OUTPUT_MB_DEFAULT, &output_mb) < 0) {
+		snprintf(err, errlen, "the event's max_output_mb must be an integer from 1 to %d", OUTPUT_MB_MAX);
 		goto bad;
 	}
 	attempt = ht_json_int(ev, "attempt", 1);
@@ -330,112 +333,21 @@ static json_t *run_event(struct runner *r, const char *body, size_t len, int64_t
 			limit_ms = left - margin_ms;
 	}
 
-	work = ht_xasprintf("%s/%s/%s", r->work_root, run_id, test_id);
-	out_dir = ht_path_join(work, "out");
-	out_path = ht_path_join(work, "stdout.txt");
-	err_path = ht_path_join(work, "stderr.txt");
-	if (access(work, F_OK) == 0)
-		ht_remove_tree(work); /* an earlier attempt in this sandbox */
-	memset(&ctx, 0, sizeof(ctx));
-	if (ht_mkdir_p(out_dir, 0755) < 0) {
-		res.status = "error";
-		res.error_code = ht_xstrdup("io");
-		ht_run_result_set_message(&res, "cannot create the work directory '%s'", out_dir);
-	} else {
-		envp = test_env(run, out_dir, run_id, test_id, attempt);
-		ctx.cwd = r->task_root;
-		ctx.out_dir = out_dir;
-		ctx.stdout_path = out_path;
-		ctx.stderr_path = err_path;
-		ctx.envp = envp;
-		ctx.limit_ms = limit_ms;
-		ctx.deadline_ms = limit_ms ? ht_now_ms() + limit_ms : 0;
-		ctx.grace_ms = margin_ms ? (margin_ms / 3 > 1000 ? 1000 : margin_ms / 3 + 1) : 1000;
-		ctx.stop = &ht_stop_signal;
-		if (ops->run(run, &ctx, &res) < 0 && !res.message)
-			ht_run_result_set_message(&res, "the runner could not judge the test");
-	}
-
-	rec = ht_record_new("ht.result/1");
-	ht_json_set_str(rec, "run_id", run_id);
-	ht_json_set_str(rec, "test_id", test_id);
-	ht_json_set_str(rec, "name", name);
-	ht_json_set_str(rec, "file", ht_json_str(ev, "file", NULL));
-	ht_json_set_str(rec, "runner", ops->name);
-	ht_json_set_str(rec, "status", res.status);
-	json_object_set_new(rec, "ok", json_boolean(!strcmp(res.status, "passed") || !strcmp(res.status, "skipped")));
-	ht_json_set_int(rec, "duration_ms", res.duration_ms);
-	json_object_set_new(rec, "exit_code", res.exited ? json_integer(res.exit_code) : json_null());
-	json_object_set_new(rec, "signal", res.signal ? json_integer(res.signal) : json_null());
-	ht_json_set_str(rec, "message", res.message ? res.message : "");
-	if (res.outcome)
-		ht_json_set_str(rec, "outcome", res.outcome);
-	json_object_set_new(rec, "output_tail", output_tail(out_path, err_path));
-
-	/* Keep what the test left. */
-	up.r = r;
-	up.keys = json_array();
-	up.prefix = NULL;
-	if (r->have_bucket) {
-		char *prefix = ht_xasprintf("%s/%s/", run_id, test_id);
-
-		up.prefix = prefix;
-		if (access(out_path, F_OK) == 0)
-			upload_one(&up, "stdout.txt", out_path);
-		if (access(err_path, F_OK) == 0)
-			upload_one(&up, "stderr.txt", err_path);
-		upload_tree(&up, out_dir, "out");
-		upload_flush(&up);
-		free(prefix);
-	}
-	json_object_set_new(rec, "artifacts", up.keys);
-	if (!r->have_bucket) {
-		ht_json_set_str(rec, "upload_error", "no bucket (HT_BUCKET is not set): the output and artifacts were not kept");
-	} else if (up.failed || up.skipped) {
-		char *m;
-
-		if (up.failed)
-			m = ht_xasprintf("%ld artifacts could not be stored (the first: '%s)%s", up.failed, up.first_failed,
-					 up.skipped ? "; some were skipped" : "");
-		else
-			m = ht_xasprintf("%ld files were skipped (not regular files, names that are not valid keys, or over %d)",
-					 up.skipped, MAX_ARTIFACTS);
-		ht_utf8_clean(m, strlen(m), 1);
-		ht_json_set_str(rec, "upload_error", m);
-		free(m);
-	}
-	free(up.first_failed);
-
-	ht_format_time(res.start_wall_ms ? res.start_wall_ms : ht_wall_ms(), started);
-	ht_json_set_str(rec, "started_at", started);
-	ht_json_set_int(rec, "start_ms", res.start_wall_ms ? res.start_wall_ms : ht_wall_ms());
-	ht_json_set_int(rec, "attempt", attempt);
-	if (res.tests) {
-		tests = res.tests;
-		json_object_set(rec, "tests", tests);
-	}
-	if (res.cases)
-		json_object_set(rec, "cases", res.cases);
-	if (!strcmp(res.status, "error")) {
-		json_object_set_new(rec, "error", json_pack("{s:s,s:s}", "code", res.error_code ? res.error_code : "runner",
-							  "message", res.message ? res.message : ""));
-	}
-	if (ht_remove_tree(work) < 0) {
-		ht_warning("the work directory '%s' stays behind", work);
-	} else {
-		/* The run's directory too, once its last test is done. */
-		char *slash = strrchr(work, '/');
-
-		*slash = '\0';
-		rmdir(work);
-	}
-
-	ht_strv_free(envp);
-	free(work);
-	free(out_dir);
-	free(out_path);
-	free(err_path);
-	ht_run_result_release(&res);
+	u.ops = ops;
+	u.run = run;
+	u.run_id = run_id;
+	u.test_id = test_id;
+	u.name = name;
+	u.file = ht_json_str(ev, "file", NULL);
+	u.attempt = attempt;
+	u.limit_ms = limit_ms;
+	u.margin_ms = margin_ms;
+	u.output_max = output_mb * MIB;
+	/* The uploads stop in time for the answer: a test that reached its
+	 * deadline is answered as timed_out, whatever it left to store. */
+	r->bucket.deadline_ms = deadline_wall_ms > 0 ? ht_now_ms() + (deadline_wall_ms - ht_wall_ms()) - ANSWER_MS : 0;
+	rec = members ? rn_run_batch(r, &u, members) : rn_run_unit(r, &u);
+	r->bucket.deadline_ms = 0;
 	json_decref(ev);
 	return rec;
 bad:
@@ -488,8 +400,9 @@ static int run_once(struct runner *r, const char *file)
 /*
  * Where the test ran, for the run's timeline: the function environment
  * (Lambda's log stream, which the local provider names after its
- * sandbox; else the host), the request, and whether this process had
- * served an invocation before (a warm start) or not (cold).
+ * sandbox; else the host), the request, whether this process had
+ * served an invocation before (a warm start) or not (cold), and the
+ * image's project tree.
  */
 static void add_where(json_t *rec, const char *request_id, int served)
 {
@@ -511,6 +424,11 @@ static void add_where(json_t *rec, const char *request_id, int served)
 	if (request_id)
 		ht_json_set_str(rec, "request_id", request_id);
 	json_object_set_new(rec, "cold", json_boolean(served == 0));
+	/* The project tree the image holds (ht-build's HT_TREE), so that a
+	 * result says which files ran. */
+	w = getenv("HT_TREE");
+	if (w && ht_digest_valid(w))
+		ht_json_set_str(rec, "tree", w);
 }
 
 static int run_loop(struct runner *r, struct ht_runtime *rt)
@@ -533,7 +451,10 @@ static int run_loop(struct runner *r, struct ht_runtime *rt)
 			continue;
 		}
 		errors = 0;
+		r->rt = rt;
+		r->request_id = inv.request_id;
 		rec = run_event(r, inv.body, inv.len, inv.deadline_ms, err, sizeof(err));
+		r->request_id = NULL;
 		if (!rec) {
 			ht_warning("invocation %s: %s", inv.request_id, err);
 			ht_runtime_fail(rt, inv.request_id, "ht.BadEvent", err);
@@ -560,7 +481,7 @@ int main(int argc, char **argv)
 	const char *once = NULL, *bucket_url, *env;
 	struct runner r;
 	struct ht_runtime rt;
-	int c, code;
+	int c, code, chan;
 
 	ht_diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, HT_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -573,6 +494,10 @@ int main(int argc, char **argv)
 		ht_usage_error(&tool, "unexpected argument '%s'", argv[optind]);
 
 	ht_stop_install();
+	/* Orphans of the tests are ours to kill; the tests cannot read our
+	 * environment (the Runtime API's token) or memory. */
+	if (ht_proc_guard() < 0)
+		ht_warning("what a test leaves running may outlive it");
 
 	memset(&r, 0, sizeof(r));
 	env = getenv("LAMBDA_TASK_ROOT");
@@ -587,6 +512,18 @@ int main(int argc, char **argv)
 	}
 	/* In the function, /tmp/ht; on a shared machine (--once) one per
 	 * user, so that another user's /tmp/ht is never in the way. */
+	env = getenv("HT_RUNTIME_TEST_EVENTS");
+	r.test_events = env && !strcmp(env, "1");
+	env = getenv("HT_RUNTIME_CHANNEL");
+	chan = env ? channel_socket(env) : -1;
+	env = getenv("HT_MEMORY_LIMIT_MB");
+	if (env && *env) {
+		long mb;
+
+		if (ht_parse_long(env, 1, 1048576, &mb) < 0)
+			ht_die(HT_EXIT_USAGE, "HT_MEMORY_LIMIT_MB: '%s' is not a number of MiB from 1 to 1048576", env);
+		r.memory_mb = mb;
+	}
 	env = getenv("HT_WORK_DIR");
 	if (env && *env)
 		r.work_root = ht_xstrdup(env);
@@ -594,13 +531,38 @@ int main(int argc, char **argv)
 		r.work_root = ht_xasprintf("/tmp/ht-%lu", (unsigned long)getuid());
 	else
 		r.work_root = ht_xstrdup("/tmp/ht");
+	/* HT_WRITABLE_TASK=1 (the image asks, image.writable_task): a
+	 * read-only task root is copied into /tmp and the tests run there;
+	 * "always" copies a writable one too (the local provider's plain
+	 * processes, whose task root is the real project). */
+	env = getenv("HT_WRITABLE_TASK");
+	if (env && (!strcmp(env, "always") || (!strcmp(env, "1") && access(r.task_root, W_OK) != 0))) {
+		const char *t = getenv("TMPDIR");
+
+		if (once)
+			r.copy_dir = ht_xasprintf("%s-task", r.work_root);
+		else
+			r.copy_dir = ht_xasprintf("%s/task", t && *t == '/' ? t : "/tmp");
+		/* The local provider's state directory, when it is in the
+		 * project: its bucket and images are no test's business. */
+		env = getenv("HT_WRITABLE_TASK_EXCLUDE");
+		if (env && *env && *env != '/' && !strstr(env, ".."))
+			r.copy_exclude = ht_xasprintf("%s/%s", r.task_root, env);
+	}
 
 	memset(&rt, 0, sizeof(rt));
+	rt.chan = -1;
 	if (!once && ht_runtime_init(&rt, getenv("AWS_LAMBDA_RUNTIME_API")) < 0) {
 		free(r.task_root);
 		free(r.work_root);
+		free(r.copy_dir);
+		free(r.copy_exclude);
 		return HT_EXIT_USAGE;
 	}
+	if (chan >= 0 && !once)
+		ht_runtime_use_channel(&rt, chan);
+	else if (chan >= 0)
+		close(chan);
 
 	bucket_url = getenv("HT_BUCKET");
 	if (bucket_url && *bucket_url) {
@@ -615,6 +577,8 @@ int main(int argc, char **argv)
 			ht_runtime_release(&rt);
 			free(r.task_root);
 			free(r.work_root);
+			free(r.copy_dir);
+			free(r.copy_exclude);
 			return HT_EXIT_UNAVAILABLE;
 		}
 		r.have_bucket = 1;
@@ -628,5 +592,7 @@ int main(int argc, char **argv)
 	ht_runtime_release(&rt);
 	free(r.task_root);
 	free(r.work_root);
+	free(r.copy_dir);
+	free(r.copy_exclude);
 	return ht_finish_stdout(code);
 }

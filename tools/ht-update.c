@@ -7,7 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "ht/ht.h"
+#include "ht/bucket.h"
+#include "ht/manifest.h"
+#include "ht/oci.h"
+#include "ht/provider.h"
 #include "providers/aws/settings.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/lambda.h"
@@ -226,6 +232,69 @@ out:
 	return code;
 }
 
+/*
+ * Stores the tree manifest of the image with digest (ht-build wrote it
+ * into the image, include/ht/manifest.h), read from the local store, in
+ * aws.bucket under images/HEX/tree.json, where ht-invoke looks for it to
+ * tell whether the function runs the working tree. Never fails the
+ * update: a warning says what is missing. Returns the tree hash (new
+ * string) or NULL.
+ */
+static char *store_manifest(const struct ht_config *cfg, const char *digest)
+{
+	char *dir = cfg->image.store ? ht_config_path(cfg, cfg->image.store) : ht_config_state_path(cfg, "oci");
+	struct ht_oci_store st = { 0 };
+	struct ht_oci_image img;
+	struct ht_bucket b;
+	char *key = NULL, *text = NULL, *tree = NULL, *where;
+	json_t *m = NULL;
+	struct stat sb;
+	int r = 0;
+
+	ht_oci_image_init(&img);
+	if (!ht_aws_settings(cfg)->bucket) {
+		ht_warning("aws.bucket is not set: the image's tree manifest is not stored, and ht-invoke cannot "
+			   "tell whether the function runs the working tree");
+		goto out;
+	}
+	if (stat(dir, &sb) < 0 || ht_oci_open(&st, dir, 0) < 0 || ht_oci_has_blob(&st, digest, NULL) != 1) {
+		ht_warning("image %s is not in the store '%s': its tree manifest is not stored, and ht-invoke "
+			   "cannot tell whether the function runs the working tree", digest, dir);
+		goto out;
+	}
+	if (ht_oci_image_load(&st, digest, &img) < 0 || (r = ht_manifest_from_image(&st, &img, &m)) < 0) {
+		ht_warning("the tree manifest of image %s is not stored (above)", digest);
+		goto out;
+	}
+	if (r == 0) {
+		ht_info("image %s has no tree manifest (not built by ht-build): nothing to store", digest);
+		goto out;
+	}
+	if (ht_provider_aws.bucket(cfg, &b) == 0) {
+		key = ht_manifest_bucket_key(digest);
+		text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+		where = ht_bucket_where(&b, key);
+		if (ht_bucket_put(&b, key, text, strlen(text)) == 0) {
+			ht_info("tree manifest %s stored at %s", ht_manifest_tree(m), where);
+			tree = ht_xstrdup(ht_manifest_tree(m));
+		} else {
+			ht_warning("the tree manifest is not stored at %s (above): ht-invoke cannot tell whether "
+				   "the function runs the working tree", where);
+		}
+		free(where);
+	}
+	ht_bucket_release(&b);
+out:
+	free(key);
+	free(text);
+	json_decref(m);
+	ht_oci_image_release(&img);
+	if (st.dir)
+		ht_oci_close(&st);
+	free(dir);
+	return tree;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_TIMEOUT = 0x2000, OPT_POLL, OPT_FORCE };
@@ -246,7 +315,7 @@ int main(int argc, char **argv)
 	struct update u;
 	json_t *in = NULL, *rec;
 	int64_t t0 = ht_now_ms();
-	char *region_copy;
+	char *region_copy, *tree = NULL;
 
 	ht_diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, HT_COMMON_SHORTOPTS "f:i:a:", longopts, NULL)) != -1) {
@@ -322,6 +391,8 @@ int main(int argc, char **argv)
 
 	code = update(&cfg, &u, force, timeout_s, poll_ms);
 	region_copy = (char *)u.region;
+	if (code == 0)
+		tree = store_manifest(&cfg, u.digest);
 
 	rec = ht_record_new("ht.function/1");
 	json_object_set_new(rec, "ok", json_boolean(code == 0));
@@ -336,6 +407,8 @@ int main(int argc, char **argv)
 	if (u.reason && *u.reason)
 		ht_json_set_str(rec, "last_update_status_reason", u.reason);
 	json_object_set_new(rec, "updated", json_boolean(u.updated));
+	if (tree)
+		ht_json_set_str(rec, "tree", tree);
 	ht_json_set_int(rec, "duration_ms", ht_now_ms() - t0);
 	if (code) {
 		json_object_set_new(rec, "error", json_pack("{s:s,s:s}", "code", u.error_code ? u.error_code : "failed",
@@ -345,6 +418,7 @@ int main(int argc, char **argv)
 	json_decref(rec);
 
 	free(region_copy);
+	free(tree);
 	free(u.arn);
 	free(u.status);
 	free(u.reason);

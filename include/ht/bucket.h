@@ -17,8 +17,12 @@
 #define HT_BUCKET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ht_bucket;
+
+/* The error of a put that b->deadline_ms stopped. */
+#define HT_BUCKET_LATE "not stored: the invocation's deadline came first"
 
 /* One file of a batch upload: key and path borrowed; ok and error out. */
 struct ht_bucket_item {
@@ -53,6 +57,11 @@ struct ht_bucket {
 	const struct ht_bucket_ops *ops;
 	char *url;   /* as given */
 	void *priv;  /* what the kind keeps for itself */
+	int missing_ok; /* get: a key that does not exist is no error (no
+	                   message, errno ENOENT): ht_bucket_get_if_any() */
+	int64_t deadline_ms; /* on ht_now_ms()'s clock, 0 for none: puts give up
+	                        then (ht-runner's answer must not wait), a file
+	                        left unstored with "the deadline came first" */
 };
 
 /* The kinds ht_bucket_open() knows, NULL-terminated; defined outside
@@ -84,6 +93,9 @@ int ht_bucket_put(struct ht_bucket *b, const char *key, const void *data, size_t
 /* ht_bucket_get() leaves errno ENOENT when there is no such key, EACCES
  * when access was refused. */
 int ht_bucket_get(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
+/* The same, but a key that does not exist returns -1 with errno ENOENT
+ * and prints nothing (a first run's history). */
+int ht_bucket_get_if_any(struct ht_bucket *b, const char *key, size_t max, char **out, size_t *len);
 /*
  * Stores items[0..n) (key <- file at path), in parallel where the bucket
  * can (s3: up to 16 at once, each retried), and sets each item's ok and,

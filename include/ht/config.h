@@ -43,15 +43,28 @@ struct ht_config {
 	long retries;        /* retries of a failed test, default 0 */
 	long infra_retries;  /* retries of an infrastructure failure, default 2 */
 	int flaky_fails;     /* "flaky_fails": a flaky test fails the run; default 0 */
+	char *drift;         /* "drift": warn (default), error or ignore: an image
+	                        that does not hold the working tree (ht-invoke) */
+	long batch_target_ms; /* pack tests shorter than this into one invocation; 0: off */
+	long batch_max_tests; /* at most this many tests in one batch */
+	json_t *groups;      /* "groups": an array of {name, match|tag, max}, or NULL */
 	struct {
 		char *name;           /* the test-runner plugin, "command" by default */
 		struct ht_strlist env; /* "KEY=VALUE" for every test */
+		long max_output_mb;   /* of each of stdout and stderr, the tail kept (default 10) */
 	} runner;
 	struct {
 		char *base;        /* base image reference */
 		char *repository;  /* repository to push to */
 		char *store;       /* OCI layout, default "<dir>/oci" */
+		int writable_task; /* the image asks ht-runner for a writable copy of /var/task */
 	} image;
+	struct {
+		int enabled;       /* keep a duration history (default 1) */
+		char *url;         /* a bucket URL or directory for it; NULL: the provider's bucket */
+		long keep_runs;    /* drop tests not seen for this many full runs */
+		long max_tests;    /* keep at most this many tests */
+	} history;
 	/* The settings of each plugin schema, by its slot (see
 	 * ht_config_settings()); owned. */
 	void *ext[HT_CONFIG_MAX_SCHEMAS];
@@ -74,6 +87,7 @@ enum ht_config_type {
 	HT_CT_BOOL,     /* int, 0 or 1 */
 	HT_CT_STRLIST,  /* array of strings -> struct ht_strlist */
 	HT_CT_STRMAP,   /* object string -> string -> struct ht_strlist of "K=V" */
+	HT_CT_GROUPS,   /* array of {"name", "match" or "tag", "max"} -> json_t * (owned) */
 };
 
 /* One key of hypertest.json. */
@@ -110,6 +124,12 @@ struct ht_config_schema {
 	long concurrency;        /* providers: the default concurrency; 0: the
 	                            number of online CPUs */
 	const char *concurrency_doc; /* how the docs say that default */
+	/* Test runners: the default batch_target_ms when the user sets none
+	 * (0: no batching unless asked) and batch_max_tests (0: 200). A
+	 * framework with a costly start (a pytest process) batches by
+	 * default; docs/scheduling.md#batching. */
+	long batch_target_ms;
+	long batch_max_tests;
 	/* Optional: the computed default of a key of this schema (or of
 	 * libht's own) that has no dflt, as a new reference, or NULL.
 	 * state_dir is the effective "dir"; vals maps key paths to the values

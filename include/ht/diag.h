@@ -22,6 +22,13 @@ enum ht_log_format { HT_LOG_TEXT, HT_LOG_JSON };
 
 /* -1 quiet (errors only), 0 default (errors and warnings), 1 info, 2 debug. */
 extern int ht_verbosity;
+/* When set, no message is printed: a tool that says what went wrong its
+ * own way (ht-doctor's list on a terminal) sets it around library calls. */
+extern int ht_diag_muted;
+/* The text of the last error message (printed or muted), "" when none
+ * since ht_diag_clear_error(). Static. */
+const char *ht_diag_last_error(void);
+void ht_diag_clear_error(void);
 extern const char *ht_progname;
 
 /* Sets the program name used in messages (the basename of argv0). */

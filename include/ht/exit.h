@@ -16,11 +16,13 @@ enum ht_exit {
 	HT_EXIT_UNAVAILABLE = 69, /* a service or a program we need is not there */
 	HT_EXIT_SOFTWARE = 70,    /* internal error */
 	HT_EXIT_OSERR = 71,       /* a command we ran failed (a listing command, say) */
+	HT_EXIT_CANTCREAT = 73,   /* an output file exists and is not to be overwritten, or cannot be made */
 	HT_EXIT_IOERR = 74,       /* reading or writing a file or stdout failed */
 	HT_EXIT_TEMPFAIL = 75,    /* temporary failure, worth retrying */
 	HT_EXIT_PROTOCOL = 76,    /* the remote side broke the protocol */
 	HT_EXIT_NOPERM = 77,      /* permission denied, bad credentials */
 	HT_EXIT_CONFIG = 78,      /* bad configuration */
+	HT_EXIT_STALE = 79,       /* the image does not hold the working tree (drift: error) */
 	HT_EXIT_INTERRUPTED = 130 /* stopped by SIGINT or SIGTERM, results written */
 };
 

@@ -113,6 +113,17 @@ void ht_http_resp_release(struct ht_http_resp *r);
 int ht_http_do(const struct ht_http_req *req, struct ht_http_resp *resp);
 
 /*
+ * The same on a handle the caller keeps between requests (*handle: NULL
+ * at first, made here; freed by ht_http_handle_free()), for a client
+ * that makes one request after another for long (ht-runner's Runtime API
+ * loop): libcurl's easy handle, and the internal multi handle that each
+ * new one makes (a socket pair, its buffers), are made once, not per
+ * request. Not for two threads at once.
+ */
+int ht_http_do_on(void **handle, const struct ht_http_req *req, struct ht_http_resp *resp);
+void ht_http_handle_free(void **handle);
+
+/*
  * The value of header name (case-insensitive) in resp, as a new string, or
  * NULL when it is absent.
  */

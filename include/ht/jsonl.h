@@ -43,6 +43,16 @@ int ht_jsonl_read(struct ht_jsonl_reader *r, json_t **out);
  * whether that is fatal; see ht_finish_stdout).
  */
 int ht_record_write(FILE *fp, json_t *rec, int flush);
+/* The same for a record already encoded as one compact line of len bytes
+ * (borrowed, without the newline): a caller that writes a record to
+ * several places encodes it once. */
+int ht_record_write_text(FILE *fp, const char *text, size_t len, int flush);
+/*
+ * Writes n bytes to fp now: what stdio holds first, then buf straight to
+ * the descriptor, carrying on after a signal interrupted a write (a slow
+ * reader, SIGINT). Returns 0, or -1 with fp's error flag set.
+ */
+int ht_stream_write(FILE *fp, const void *buf, size_t n);
 
 /*
  * Reads the one record a tool takes on a stream (an ht.image/1 on stdin,

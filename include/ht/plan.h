@@ -22,10 +22,11 @@ typedef int (*ht_plan_fn)(json_t *rec, const char *where, long timeout_s, void *
 
 /*
  * Reads every record of fp (named name in messages) and checks each: the
- * schema, test_id and run_id (include/ht/id.h), a `run` object, and
- * timeout_s (1..HT_TIMEOUT_MAX_S, default_timeout when absent); hands the
- * good ones to fn. Every problem is printed with its line. Returns 0,
- * HT_EXIT_DATAERR when a record was bad, or HT_EXIT_IOERR.
+ * schema, test_id and run_id (include/ht/id.h), a test_id no earlier
+ * record has, a `run` object, and timeout_s (1..HT_TIMEOUT_MAX_S,
+ * default_timeout when absent); hands the good ones to fn. Every problem
+ * is printed with its line. Returns 0, HT_EXIT_DATAERR when a record was
+ * bad or there was none (an empty plan), or HT_EXIT_IOERR.
  */
 int ht_plan_read(FILE *fp, const char *name, long default_timeout, ht_plan_fn fn, void *ud);
 

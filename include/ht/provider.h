@@ -34,8 +34,12 @@ enum ht_invoke_status {
 	HT_INVOKE_FUNC_ERROR,  /* the function reported an error (Runtime API
 	                          /error, X-Amz-Function-Error); body says what */
 	HT_INVOKE_INFRA,       /* it never answered: the sandbox died, the
-	                          service failed, throttled past all retries */
-	HT_INVOKE_TIMEOUT,     /* no answer by the deadline (+ a margin) */
+	                          service failed, throttled past all retries,
+	                          no answer by the deadline with no test known
+	                          to be running (aws: no HTTP answer at all) */
+	HT_INVOKE_TIMEOUT,     /* no answer by the deadline (+ a margin) while
+	                          a test was running (the runner said so): the
+	                          test's time ran out, ht-invoke says timed_out */
 	HT_INVOKE_CANCELLED,   /* ht_provider_cancel() or close stopped it */
 	HT_INVOKE_CREDENTIALS, /* not sent, or refused: the provider's
 	                          credentials expired or were refused and could
@@ -61,6 +65,8 @@ void ht_completion_release(struct ht_completion *c);
 struct ht_provider_opts {
 	long concurrency;  /* invocations in flight at most; 0: the config's */
 	const char *bin;   /* directory holding ht-runner, or NULL to find it */
+	int as_lambda;     /* a runner that dies is a function error, as in Lambda,
+	                      even during a test (ht-lambda-local) */
 };
 
 /* What one check of ht-doctor found; filled by a provider's check. */
@@ -69,8 +75,11 @@ struct ht_check {
 	char *message;   /* one line; new string */
 	char *fix;       /* what to do when not ok, matching the cause; new string or NULL */
 	json_t *details; /* added to the ht.check/1 record; new reference or NULL */
+	int warning;     /* ok, but something a person should fix (ht_check_warn) */
 };
 void ht_check_ok(struct ht_check *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Passes with a warning: ht-doctor says it (and fix) and still exits 0. */
+void ht_check_warn(struct ht_check *r, const char *fix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ht_check_fail(struct ht_check *r, const char *fix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ht_check_release(struct ht_check *r);
 
@@ -79,6 +88,18 @@ struct ht_provider_check {
 	const char *name; /* "sandbox", "aws_credentials"; NULL ends a table */
 	void (*run)(const struct ht_config *cfg, struct ht_check *r);
 };
+
+/* Which image runs the tests, for ht-invoke's drift check (image_tree). */
+struct ht_image_tree {
+	char digest[72];    /* the image's manifest digest, "sha256:HEX", or "" */
+	json_t *manifest;   /* the image's own ht.tree/1 manifest (include/ht/manifest.h)
+	                       when the provider can read it (local: the unpacked
+	                       tree), else NULL: ht-invoke looks for the one
+	                       ht-update stored in the bucket; new reference */
+	char *what;         /* the image for messages: "image 'latest' (sha256:...)"; new string */
+	const char *fix;    /* what brings the working tree into it; static */
+};
+void ht_image_tree_release(struct ht_image_tree *it);
 
 struct ht_provider_ops {
 	const char *name;
@@ -139,6 +160,13 @@ struct ht_provider_ops {
 	 * ("function", "region", "sandbox", "root").
 	 */
 	void (*about)(struct ht_provider *p, json_t *obj);
+	/*
+	 * Optional: which image runs the tests. Returns 1 after filling *it
+	 * (zeroed by the caller) when an image runs them, 0 when the tests
+	 * run the working tree itself (local.root "host") or the provider
+	 * cannot tell (a Zip function): there is nothing to compare.
+	 */
+	int (*image_tree)(struct ht_provider *p, struct ht_image_tree *it);
 };
 
 /* The providers built in, by name ("local", ...); NULL when unknown. */

@@ -38,6 +38,8 @@ enum ht_rstatus {
 const char *ht_rstatus_name(enum ht_rstatus s);
 /* "passed", "timed out", ...: the word for people. Static string. */
 const char *ht_rstatus_label(enum ht_rstatus s);
+/* The same word for a count of n tests: "1 error", "2 errors". Static. */
+const char *ht_rstatus_label_n(enum ht_rstatus s, long long n);
 /* The status named s; HT_RS_ERROR for an unknown word or NULL. */
 enum ht_rstatus ht_rstatus_parse(const char *s);
 /* Whether a test of this status failed the run (flaky: see flaky_fails). */

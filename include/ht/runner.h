@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 struct ht_config;
+struct ht_proc_limits;
 
 /* --- listed tests ------------------------------------------------------- */
 
@@ -70,11 +71,14 @@ struct ht_run_ctx {
 	int64_t limit_ms;         /* the time the test was given, for messages */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL at the deadline */
 	volatile int *stop;       /* set by a signal handler: stop the test now */
+	struct ht_proc_limits *limits; /* the test's process gets it (ht/proc.h):
+	                             output cap, memory; NULL for none */
 };
 
 /* How one test ended, as a plugin judged it. */
 struct ht_run_result {
-	const char *status;   /* static: "passed", "failed", "skipped", "timed_out", "error", "interrupted" */
+	const char *status;   /* static: "passed", "failed", "skipped", "timed_out", "error", "interrupted",
+	                         "flaky" (the framework's own retry passed) */
 	int exited;           /* 1 when exit_code is meaningful */
 	int exit_code;
 	int signal;           /* the signal that ended it, or 0 */
@@ -87,6 +91,9 @@ struct ht_run_result {
 	                         more than status ("xfailed", "xpassed"), or NULL */
 	json_t *cases;        /* with several tests in one invocation: an array
 	                         of their results (docs/records.md), or NULL */
+	json_t *details;      /* members the plugin adds to the result record
+	                         (the playwright plugin's errors, tries,
+	                         attachments), or NULL */
 };
 
 void ht_run_result_init(struct ht_run_result *r);
@@ -126,6 +133,30 @@ char *ht_runner_which(char *const *envp, const char *prog);
  * hint naming the places a test may write.
  */
 void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_path, const char *stderr_path);
+/*
+ * For a plugin's merge op (below): the run object of the first of members
+ * with the arrays under list_key of every member joined in order (new
+ * reference), and in *counts (new array) each member's array length; NULL
+ * (nothing in *counts) when a member has no such array or differs from
+ * the first in one of the keys of same (NULL-terminated).
+ */
+json_t *ht_runner_merge_lists(json_t *members, const char *list_key, const char *const *same, json_t **counts);
+
+/* --- batches run member by member (ht-runner) --------------------------- */
+
+/*
+ * The case of member k of a batch (borrowed) that did not run: with code
+ * ("not_run"), status "error", not_run true and an error object; without,
+ * just status (say "interrupted"). New reference.
+ */
+json_t *ht_run_case_not_run(json_t *m, size_t k, const char *status, const char *code, const char *msg);
+/*
+ * Sets the status (the worst of its cases: interrupted, failed, error,
+ * timed_out, passed, skipped), ok, duration_ms (their sum) and message
+ * (the counts, then the first failure) of a batch's result rec from its
+ * cases (borrowed).
+ */
+void ht_run_batch_summary(json_t *rec, json_t *cases);
 
 /* --- the plugin table ------------------------------------------------------ */
 
@@ -159,6 +190,17 @@ struct ht_runner_ops {
 	 * included); -1 only when nothing could be judged.
 	 */
 	int (*run)(json_t *run, const struct ht_run_ctx *ctx, struct ht_run_result *res);
+	/*
+	 * Optional: the run objects of the members of a batch (members, an
+	 * array of ht.test/1 member objects with "run", borrowed) as the
+	 * run object of one invocation that runs them all (new reference in
+	 * *out; its result must have `cases`), and in *counts a new array
+	 * saying how many of those cases, in order, belong to each member.
+	 * Returns 0, or 1 when they cannot share one invocation: ht-runner
+	 * then runs the members one after the other, each judged on its own
+	 * (docs/scheduling.md#batching), as it does for a plugin without it.
+	 */
+	int (*merge)(json_t *members, json_t **out, json_t **counts);
 };
 
 /* The plugin called name, or NULL. Borrowed, static. */
@@ -168,5 +210,6 @@ const char *ht_runner_names(void);
 
 extern const struct ht_runner_ops ht_runner_command;
 extern const struct ht_runner_ops ht_runner_pytest;
+extern const struct ht_runner_ops ht_runner_playwright;
 
 #endif

@@ -50,6 +50,9 @@ int ht_summary_open(struct ht_summary *s, const char *run_id, const char *provid
 /* Appends one final result record (borrowed). A write that fails ends
  * the summary with a warning; the run goes on. */
 void ht_summary_add(struct ht_summary *s, json_t *rec);
+/* The same for the record encoded as one compact line (borrowed, len
+ * bytes, no newline), as ht_record_write_text() takes it. */
+void ht_summary_add_text(struct ht_summary *s, const char *text, size_t len);
 /*
  * Writes the tail, stores the file under <run_id>/HT_SUMMARY_NAME in b
  * (may be NULL: not stored) and removes the temporary file. A summary

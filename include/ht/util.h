@@ -48,6 +48,8 @@ int ht_sha256_update(struct ht_sha256 *h, const void *p, size_t n);
 /* Writes "sha256:<hex>" and a NUL into out (HT_DIGEST_LEN + 1 bytes) and
  * frees the context. */
 int ht_sha256_final(struct ht_sha256 *h, char out[HT_DIGEST_LEN + 1]);
+/* The len bytes at md as 2 * len lower-case hex digits and a NUL in out. */
+void ht_hex(const unsigned char *md, size_t len, char *out);
 /* Digest of a buffer in "sha256:<hex>" form. */
 int ht_sha256_digest(const void *p, size_t n, char out[HT_DIGEST_LEN + 1]);
 /* Bare lowercase hex digest, as SigV4 payload hashes want. */

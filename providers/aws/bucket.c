@@ -122,12 +122,13 @@ static int s3_get(struct ht_bucket *b, const char *key, size_t max, char **out, 
 	int rc;
 
 	ht_buf_init(&buf, max ? max : 64u * 1024 * 1024);
-	rc = ht_s3_get(&s->aws, s->name, k, &buf, &e);
+	rc = ht_s3_get_opt(&s->aws, s->name, k, &buf, b->missing_ok, &e);
 	free(k);
 	if (rc < 0) {
 		/* bucket.h promises a message, and errno for the caller. */
 		ht_buf_release(&buf);
-		ht_error("bucket '%s': cannot read '%s': %s", b->url, key, e.message);
+		if (!(b->missing_ok && e.kind == HT_AWS_E_NOT_FOUND))
+			ht_error("bucket '%s': cannot read '%s': %s", b->url, key, e.message);
 		errno = e.kind == HT_AWS_E_NOT_FOUND ? ENOENT :
 			e.kind == HT_AWS_E_CREDENTIALS || e.kind == HT_AWS_E_DENIED ? EACCES : EIO;
 		return -1;
@@ -188,6 +189,17 @@ static size_t s3_put_files(struct ht_bucket *b, struct ht_bucket_item *items, si
 		c.upload_path = items[i].path;
 		j->url = ht_aws_call_prepare(&s->aws, &c, &j->req, &j->sig);
 		free(k);
+		if (b->deadline_ms) {
+			/* No attempt runs past the deadline. */
+			int64_t left = b->deadline_ms - ht_now_ms();
+
+			if (left < 1)
+				left = 1;
+			if (j->req.timeout_ms <= 0 || j->req.timeout_ms > left)
+				j->req.timeout_ms = (long)left;
+			if (j->req.connect_timeout_ms <= 0 || j->req.connect_timeout_ms > left)
+				j->req.connect_timeout_ms = (long)left;
+		}
 		if (ht_http_multi_add(m, &j->req, j) < 0) {
 			items[i].ok = 0;
 			snprintf(items[i].error, sizeof(items[i].error), "'%s': cannot queue the upload", items[i].key);
@@ -199,7 +211,11 @@ static size_t s3_put_files(struct ht_bucket *b, struct ht_bucket_item *items, si
 		struct s3_put_job *j;
 		int rc;
 
-		if (ht_http_multi_run(m, -1) < 0)
+		int64_t left = b->deadline_ms ? b->deadline_ms - ht_now_ms() : -1;
+
+		if (b->deadline_ms && left <= 0)
+			break; /* the rest are cancelled below */
+		if (ht_http_multi_run(m, left) < 0)
 			break;
 		while ((j = ht_http_multi_next(m, &resp, &rc))) {
 			struct ht_bucket_item *it = j->item;
@@ -225,6 +241,10 @@ static size_t s3_put_files(struct ht_bucket *b, struct ht_bucket_item *items, si
 	}
 	ht_http_multi_free(m);
 	for (i = 0; i < n; i++) {
+		if (!items[i].ok && !items[i].error[0]) {
+			item_error(&items[i], "%s", HT_BUCKET_LATE);
+			failed++;
+		}
 		free(jobs[i].url);
 		free(jobs[i].key_path);
 		free(jobs[i].ctype);

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,7 +306,13 @@ int ht_ecr_get_authorization_token(struct ht_aws *a, struct ht_ecr_auth *out, st
 	out->username = ht_xstrdup(plain);
 	out->password = ht_xstrdup(colon + 1);
 	out->endpoint = ep ? ht_xstrdup(ep) : NULL;
-	out->expires_ms = (int64_t)(json_number_value(json_object_get(d, "expiresAt")) * 1000);
+	{
+		/* Seconds since the epoch, from the answer: only a time that
+		 * fits is one (the cast of any other is undefined). */
+		double ms = json_number_value(json_object_get(d, "expiresAt")) * 1000;
+
+		out->expires_ms = isfinite(ms) && ms > 0 && ms < 0x1p62 ? (int64_t)ms : 0;
+	}
 	explicit_bzero(plain, len);
 	free(plain);
 	/* Wipe the token inside the JSON tree before freeing it. */

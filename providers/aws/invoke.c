@@ -6,25 +6,32 @@
  *
  * The provider keeps its own admission control in front of the multi
  * handle: an AIMD window. A throttled call (429 TooManyRequestsException)
- * halves the number of calls in flight (not below 1) and is sent again
- * after a jittered exponential backoff; after a quiet time without
- * throttling, successes raise the window again, additively, up to the
+ * halves the number of calls in flight (not below aws.min_concurrency, 1
+ * by default) and is sent again after a jittered exponential backoff;
+ * after a quiet time without throttling, successes raise the window
+ * again, additively, up to the
  * configured concurrency. Transient failures (5xx, dropped connections)
  * are sent again with backoff, without touching the window. Nothing here
  * turns into a test failure: what cannot be sent ends as HT_INVOKE_INFRA
  * with the reason, and ht-invoke decides.
  *
- * Per invocation the provider holds the payload, one request struct and
- * a few counters; the URL, the headers and the signing keys are shared.
- * Credentials are resolved at open, and again when Lambda says they
- * expired (creds_expired()).
+ * Per invocation the provider holds the payload, one request struct, its
+ * signed header lines and a few counters, in one allocation; the URL, the
+ * other headers and the signing key are shared. The provider signs each
+ * attempt itself (sigv4.h: the key is derived once per day, not once per
+ * request as libcurl does), just before it goes on the wire. Credentials
+ * are resolved at open, and again when Lambda says they expired
+ * (creds_expired()).
  *
  * Single-threaded: the caller's thread runs every operation.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -41,6 +48,7 @@
 #include "providers/aws/bucket.h"
 #include "providers/aws/lambda.h"
 #include "providers/aws/settings.h"
+#include "providers/aws/sigv4.h"
 
 /* Lambda's limit for a synchronous invocation's request payload. */
 #define MAX_PAYLOAD (6u * 1024 * 1024)
@@ -64,10 +72,11 @@
 struct inv {
 	struct inv *next;            /* in the queue */
 	struct inv *wprev, *wnext;   /* on the wire */
-	char *payload;
 	size_t len;
 	void *user;
 	struct ht_http_req req;      /* borrowed by the multi handle while sent */
+	const char *headers[8];      /* req.headers: the shared lines and sig's */
+	struct ht_aws_signed sig;    /* of the attempt on the wire */
 	int throttles;               /* 429s so far */
 	int transient;               /* 5xx and transport failures so far */
 	int sent;                    /* in the multi handle now */
@@ -76,6 +85,7 @@ struct inv {
 	int64_t not_before_ms;       /* backoff: do not send before */
 	int64_t sent_ms;             /* when the current attempt went out */
 	char last_error[160];        /* why the previous attempt failed */
+	char payload[];              /* len bytes and a NUL */
 };
 
 struct done {
@@ -85,10 +95,13 @@ struct done {
 
 struct ht_provider {
 	struct ht_aws aws;
-	struct ht_http_sigv4 sig;
+	struct ht_aws_signer signer;
 	char *function;
 	char *url;
-	const char *headers[5];
+	char *host;                  /* the URL's host[:port], sent and signed as Host */
+	char *host_line;             /* "Host: " host */
+	char *canon_uri;             /* the URL's path as SigV4 signs it */
+	char *token_line;            /* "X-Amz-Security-Token: ...", or NULL; secret */
 	struct ht_http_multi *m;
 	long max_conc;               /* configured */
 	double window;               /* AIMD: calls in flight at most */
@@ -96,6 +109,7 @@ struct ht_provider {
 	int64_t last_step_ms;
 	int64_t last_throttle_ms;
 	long min_window;             /* lowest the window went */
+	long floor;                  /* lowest it may go: aws.min_concurrency */
 	long throttled;              /* 429s in all */
 	long transient;              /* 5xx and transport failures in all */
 	int sent;                    /* calls in the multi handle */
@@ -152,7 +166,6 @@ static void queue_push(struct ht_provider *p, struct inv *v)
 
 static void inv_free(struct inv *v)
 {
-	free(v->payload);
 	free(v);
 }
 
@@ -224,7 +237,7 @@ static void window_decrease(struct ht_provider *p, struct inv *v, const char *wh
 	 * halving say nothing new. */
 	if (v->sent_ms < p->last_decrease_ms)
 		return;
-	p->window = p->window / 2 < 1 ? 1 : p->window / 2;
+	p->window = p->window / 2 < p->floor ? (double)p->floor : p->window / 2;
 	p->last_decrease_ms = p->last_throttle_ms;
 	if ((long)p->window < p->min_window)
 		p->min_window = (long)p->window;
@@ -291,12 +304,53 @@ static void resend_later(struct ht_provider *p, struct inv *v, int k)
 
 /* --- expired credentials ------------------------------------------------------ */
 
-/* Points the shared signing keys at p->aws.creds. */
+static void free_token_line(struct ht_provider *p)
+{
+	if (p->token_line)
+		explicit_bzero(p->token_line, strlen(p->token_line));
+	free(p->token_line);
+	p->token_line = NULL;
+}
+
+/* Points the signer at p->aws.creds (a new key is derived). */
 static void sig_update(struct ht_provider *p)
 {
-	p->sig.access_key_id = p->aws.creds.access_key_id;
-	p->sig.secret_access_key = p->aws.creds.secret_access_key;
-	p->sig.session_token = p->aws.creds.session_token;
+	const struct ht_aws_creds *c = &p->aws.creds;
+
+	ht_aws_signer_set_creds(&p->signer, c->access_key_id, c->secret_access_key, c->session_token);
+	free_token_line(p);
+	if (c->session_token)
+		p->token_line = ht_xasprintf("X-Amz-Security-Token: %s", c->session_token);
+}
+
+/*
+ * Signs v's next attempt at now (seconds, UTC): the headers Invoke sends,
+ * in v->headers (the shared lines and v's date and authorization). 0 or
+ * -1 with a message.
+ */
+static int sign(struct ht_provider *p, struct inv *v, time_t now)
+{
+	static const struct ht_aws_sig_header fixed[] = {
+		{ "content-type", "application/json" },
+		{ "x-amz-invocation-type", "RequestResponse" },
+		{ "x-amz-log-type", "Tail" },
+	};
+	struct ht_aws_sig_header h[4] = { fixed[0], fixed[1], fixed[2], { "host", p->host } };
+	int k = 0;
+
+	if (ht_aws_sign(&p->signer, now, "POST", p->canon_uri, "", h, 4, v->payload, v->len, &v->sig) < 0)
+		return -1;
+	v->headers[k++] = "Content-Type: application/json";
+	v->headers[k++] = "X-Amz-Invocation-Type: RequestResponse";
+	v->headers[k++] = "X-Amz-Log-Type: Tail";
+	v->headers[k++] = p->host_line;
+	v->headers[k++] = v->sig.date;
+	v->headers[k++] = v->sig.authorization;
+	if (p->token_line)
+		v->headers[k++] = p->token_line;
+	v->headers[k] = NULL;
+	v->req.headers = v->headers;
+	return 0;
 }
 
 /* No call can go out any more (why: a message): what waits to be sent
@@ -376,7 +430,10 @@ static void answer(struct ht_provider *p, struct inv *v, struct ht_http_resp *re
 		if (resp->curl_code == CURLE_OPERATION_TIMEDOUT) {
 			setmsg(msg, sizeof(msg), "no answer from Lambda within %.1f s (the function's timeout "
 				 "of %.1f s and a margin)", p->client_timeout_ms / 1000.0, p->fn_timeout_ms / 1000.0);
-			complete(p, v, HT_INVOKE_TIMEOUT, msg, NULL, 0, NULL);
+			/* Lambda answers a function past its timeout itself
+			 * ("Task timed out"): no answer at all is the way
+			 * there, not the test. */
+			complete(p, v, HT_INVOKE_INFRA, msg, NULL, 0, NULL);
 			return;
 		}
 		p->transient++;
@@ -491,6 +548,10 @@ static int64_t send_ready(struct ht_provider *p)
 		v->next = NULL;
 		v->sent_ms = now;
 		v->gen = p->gen;
+		if (sign(p, v, (time_t)(ht_wall_ms() / 1000)) < 0) {
+			complete(p, v, HT_INVOKE_INFRA, "lambda: cannot sign the request", NULL, 0, NULL);
+			continue;
+		}
 		if (ht_http_multi_add(p->m, &v->req, v) < 0) {
 			complete(p, v, HT_INVOKE_INFRA, "lambda: cannot queue the request", NULL, 0, NULL);
 			continue;
@@ -516,21 +577,20 @@ static int aws_invoke(struct ht_provider *p, const char *payload, size_t len, in
 			   "raise the function's timeout or lower timeout_s", timeout_ms / 1000.0, p->function,
 			   p->fn_timeout_ms / 1000.0);
 	}
-	v = ht_xcalloc(1, sizeof(*v));
-	v->payload = ht_xmalloc(len + 1);
+	/* One allocation, the payload in it. */
+	v = ht_xmalloc(sizeof(*v) + len + 1);
+	memset(v, 0, offsetof(struct inv, payload));
 	memcpy(v->payload, payload, len);
 	v->payload[len] = '\0';
 	v->len = len;
 	v->user = user;
 	v->req.method = "POST";
 	v->req.url = p->url;
-	v->req.headers = p->headers;
 	v->req.body = v->payload;
 	v->req.body_len = len;
 	v->req.timeout_ms = p->client_timeout_ms;
 	v->req.max_response = MAX_RESPONSE;
 	v->req.insecure = p->aws.insecure && p->aws.custom[HT_AWS_LAMBDA];
-	v->req.sigv4 = &p->sig;
 	p->ninv++;
 	if (p->creds_dead)
 		complete(p, v, HT_INVOKE_CREDENTIALS, p->creds_dead, NULL, 0, NULL);
@@ -657,7 +717,12 @@ static void aws_close(struct ht_provider *p)
 		inv_free(v);
 	}
 	free_done(p);
+	ht_aws_signer_release(&p->signer);
+	free_token_line(p);
 	ht_aws_release(&p->aws);
+	free(p->host);
+	free(p->host_line);
+	free(p->canon_uri);
 	free(p->creds_dead);
 	free(p->code_sha256);
 	free(p->function);
@@ -688,10 +753,7 @@ static int get_configuration(struct ht_provider *p, int *code)
 			ht_error("%s", e.message);
 		return -1;
 	}
-	if (json_is_integer(json_object_get(j, "Timeout")) && json_integer_value(json_object_get(j, "Timeout")) > 0)
-		p->fn_timeout_ms = json_integer_value(json_object_get(j, "Timeout")) * 1000;
-	else
-		p->fn_timeout_ms = 3000; /* Lambda's default */
+	p->fn_timeout_ms = ht_lambda_timeout_ms(json_object_get(j, "Timeout"), p->function);
 	/* For a function of package type Image, CodeSha256 is the digest
 	 * of the image it runs: the run summary names it. */
 	if (!strcmp(ht_json_str(j, "PackageType", "Zip"), "Image") && ht_json_str(j, "CodeSha256", NULL))
@@ -701,6 +763,39 @@ static int get_configuration(struct ht_provider *p, int *code)
 		ht_warning("the function '%s' is %s, not Active: invocations may fail or wait", p->function, state);
 	json_decref(j);
 	return 0;
+}
+
+/*
+ * The Host header and the canonical URI of p->url: host[:port] as the URL
+ * has it (sent as Host, so that what is signed is what goes out), and the
+ * path as it is sent, which is what libcurl signs for the other calls
+ * (GetFunctionConfiguration of the same function) and what moto checks.
+ * 0 or -1 with a message.
+ */
+static int url_parts(struct ht_provider *p)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *path = NULL;
+	int rc = -1;
+
+	if (!u || curl_url_set(u, CURLUPART_URL, p->url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+		ht_error("lambda: cannot parse the endpoint URL '%s'", p->aws.endpoint[HT_AWS_LAMBDA]);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+		port = NULL;
+	p->host = port ? ht_xasprintf("%s:%s", host, port) : ht_xstrdup(host);
+	p->host_line = ht_xasprintf("Host: %s", p->host);
+	p->canon_uri = ht_xstrdup(*path ? path : "/");
+	rc = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const struct ht_provider_opts *opts,
@@ -731,6 +826,11 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 		p->max_conc = 50;
 	p->window = (double)p->max_conc;
 	p->min_window = p->max_conc;
+	p->floor = ht_aws_settings(cfg)->min_concurrency;
+	if (p->floor < 1)
+		p->floor = 1;
+	if (p->floor > p->max_conc)
+		p->floor = p->max_conc;
 	if (get_configuration(p, code) < 0)
 		goto fail;
 	margin = getenv("HT_AWS_INVOKE_MARGIN_MS");
@@ -747,12 +847,8 @@ static int aws_open(struct ht_provider **out, const struct ht_config *cfg, const
 	enc = ht_aws_uri_encode(p->function, 0);
 	p->url = ht_xasprintf("%s/2015-03-31/functions/%s/invocations", p->aws.endpoint[HT_AWS_LAMBDA], enc);
 	free(enc);
-	p->headers[0] = "Content-Type: application/json";
-	p->headers[1] = "X-Amz-Invocation-Type: RequestResponse";
-	p->headers[2] = "X-Amz-Log-Type: Tail";
-	p->headers[3] = NULL;
-	p->sig.region = p->aws.region;
-	p->sig.service = "lambda";
+	if (url_parts(p) < 0 || ht_aws_signer_init(&p->signer, p->aws.region, "lambda") < 0)
+		goto fail;
 	sig_update(p);
 	/* GetFunctionConfiguration got through with them. */
 	p->gen_worked = 1;
@@ -782,6 +878,34 @@ static void aws_about(struct ht_provider *p, json_t *obj)
 							    "sha256:", p->code_sha256));
 }
 
+/*
+ * The image the function runs (GetFunction: the digest of its ImageUri, as
+ * ht-update compares it), for ht-invoke's drift check, which finds the
+ * image's manifest in the bucket, where ht-update stored it.
+ */
+static int aws_image_tree(struct ht_provider *p, struct ht_image_tree *it)
+{
+	struct ht_aws_error e;
+	json_t *fn = NULL;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = ht_lambda_get_function(&p->aws, p->function, 1, &fn, &e) == 0 &&
+	     ht_lambda_image_digest(fn, it->digest) == 0;
+	json_decref(fn);
+	if (!rc && p->code_sha256) {
+		/* No GetFunction (not allowed, say): CodeSha256 is the digest. */
+		ht_debug("lambda: GetFunction: %s: the image digest from CodeSha256", e.message);
+		snprintf(it->digest, sizeof(it->digest), "sha256:%s", p->code_sha256);
+		rc = ht_digest_valid(it->digest);
+	}
+	if (!rc && !p->code_sha256)
+		return 0;
+	it->what = ht_xasprintf("function '%s' (image %s)", p->function, rc ? it->digest : "unknown");
+	it->fix = "run make hypertest-deploy (or ht-build | ht-push | ht-update)";
+	return 1;
+}
+
 const struct ht_provider_ops ht_provider_aws = {
 	.name = "aws",
 	.schema = &ht_aws_schema,
@@ -795,4 +919,5 @@ const struct ht_provider_ops ht_provider_aws = {
 	.cancel = aws_cancel,
 	.close = aws_close,
 	.about = aws_about,
+	.image_tree = aws_image_tree,
 };

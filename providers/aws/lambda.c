@@ -7,10 +7,15 @@
 
 #include <jansson.h>
 
+#include "ht/diag.h"
 #include "ht/jsonl.h"
 #include "ht/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/lambda.h"
+
+/* Lambda's limits for a function's Timeout, and its default. */
+#define MAX_TIMEOUT_S 900
+#define DEFAULT_TIMEOUT_S 3
 
 static const char *const get_headers[] = { "x-amz-content-sha256: " HT_AWS_EMPTY_SHA256, NULL };
 
@@ -76,4 +81,45 @@ const char *ht_lambda_arch_to_oci(const char *lambda_arch)
 	if (strcmp(lambda_arch, "arm64") == 0)
 		return "arm64";
 	return NULL;
+}
+
+int64_t ht_lambda_timeout_ms(json_t *t, const char *name)
+{
+	double s = json_is_number(t) ? json_number_value(t) : 0;
+
+	if (!t)
+		return DEFAULT_TIMEOUT_S * 1000;
+	if (!(s >= 1 && s <= MAX_TIMEOUT_S)) {
+		char *text = json_is_integer(t) ? ht_xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(t)) :
+			     json_is_real(t) ? ht_xasprintf("%g", s) : json_dumps(t, JSON_ENCODE_ANY);
+
+		s = s > MAX_TIMEOUT_S ? MAX_TIMEOUT_S : DEFAULT_TIMEOUT_S;
+		ht_warning("the function '%s' has a Timeout of %.40s, not seconds from 1 to %d: taking %.0f s", name,
+			   text ? text : "?", MAX_TIMEOUT_S, s);
+		free(text);
+	}
+	return (int64_t)(s * 1000 + 0.5);
+}
+
+int ht_lambda_image_digest(json_t *fn, char out[72])
+{
+	json_t *code = json_object_get(fn, "Code");
+	const char *uris[2] = { ht_json_str(code, "ImageUri", ""), ht_json_str(code, "ResolvedImageUri", "") };
+	const char *sha = ht_json_str(json_object_get(fn, "Configuration"), "CodeSha256", ""), *at;
+	char *d;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		at = strrchr(uris[i], '@');
+		if (at && ht_digest_valid(at + 1)) {
+			snprintf(out, 72, "%s", at + 1);
+			return 0;
+		}
+	}
+	d = ht_xasprintf("sha256:%s", sha);
+	i = ht_digest_valid(d);
+	if (i)
+		snprintf(out, 72, "%s", d);
+	free(d);
+	return i ? 0 : -1;
 }

@@ -16,6 +16,9 @@ struct ht_runtime {
 	char *base; /* "http://HOST:PORT[/prefix]/2018-06-01/runtime" */
 	char *shown; /* the same with a prefix as "/...", for messages */
 	int refused; /* consecutive refused connections, for ht_runtime_next */
+	void *http; /* the HTTP handle kept from one request to the next (ht_http_do_on) */
+	int chan;   /* the local provider's channel (ht_runtime_use_channel), -1: none */
+	char *chan_buf;
 };
 
 struct ht_invocation {
@@ -30,6 +33,18 @@ struct ht_invocation {
  * possibly followed by a path prefix). Returns 0, or -1 after printing why.
  */
 int ht_runtime_init(struct ht_runtime *rt, const char *api);
+/*
+ * The local provider's channel (HT_RUNTIME_CHANNEL=fd:N): a SOCK_SEQPACKET
+ * socket of the sandbox's own, taken over by rt (closed by its release).
+ * On it the runtime asks for its next invocation ('N'), gets it ('E':
+ * request id, deadline, event; 'H': take it from GET .../next instead, it
+ * is too large), answers ('R': request id, result) and says a test starts
+ * ('S'), with no HTTP request: on a machine's loopback a request cost a
+ * quick test more than the test. What does not fit in a message, and
+ * errors (.../error), go through the Runtime API as on Lambda; a channel
+ * that fails is dropped for the API.
+ */
+void ht_runtime_use_channel(struct ht_runtime *rt, int fd);
 void ht_runtime_release(struct ht_runtime *rt);
 void ht_invocation_release(struct ht_invocation *inv);
 
@@ -45,6 +60,11 @@ int ht_runtime_next(struct ht_runtime *rt, struct ht_invocation *inv);
 int ht_runtime_respond(struct ht_runtime *rt, const char *request_id, const char *body, size_t len);
 /* POST .../invocation/ID/error with {"errorMessage","errorType"}. */
 int ht_runtime_fail(struct ht_runtime *rt, const char *request_id, const char *type, const char *message);
+/* POST .../invocation/ID/test-started: the local provider's extension
+ * (HT_RUNTIME_TEST_EVENTS=1 asks for it; Lambda has no such call): a
+ * test of this invocation runs now, so the runner's death from here on
+ * is the test's doing (docs/local-provider.md#failures). One attempt. */
+int ht_runtime_test_started(struct ht_runtime *rt, const char *request_id);
 /* POST .../init/error: the runtime cannot start. */
 int ht_runtime_init_error(struct ht_runtime *rt, const char *type, const char *message);
 

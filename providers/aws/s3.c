@@ -94,9 +94,15 @@ int ht_s3_put_file(struct ht_aws *a, const char *bucket, const char *key, const 
 
 int ht_s3_get(struct ht_aws *a, const char *bucket, const char *key, struct ht_buf *out, struct ht_aws_error *e)
 {
+	return ht_s3_get_opt(a, bucket, key, out, 0, e);
+}
+
+int ht_s3_get_opt(struct ht_aws *a, const char *bucket, const char *key, struct ht_buf *out, int quiet,
+		  struct ht_aws_error *e)
+{
 	char *kp = ht_s3_key_path(key);
 	struct ht_aws_call c = { .service = HT_AWS_S3, .method = "GET", .bucket = bucket, .path = kp,
-				 .max_response = out->max };
+				 .max_response = out->max, .quiet = quiet };
 	struct ht_http_resp resp;
 	int rc;
 

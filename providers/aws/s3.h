@@ -24,6 +24,9 @@ int ht_s3_put_file(struct ht_aws *a, const char *bucket, const char *key, const 
 		   const char *content_type, struct ht_aws_error *e);
 /* Appends the object to out (whose max limits the size). */
 int ht_s3_get(struct ht_aws *a, const char *bucket, const char *key, struct ht_buf *out, struct ht_aws_error *e);
+/* The same; with quiet, prints nothing (e says what went wrong). */
+int ht_s3_get_opt(struct ht_aws *a, const char *bucket, const char *key, struct ht_buf *out, int quiet,
+		  struct ht_aws_error *e);
 
 struct ht_s3_object {
 	char *key;

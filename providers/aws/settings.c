@@ -22,6 +22,8 @@ static const struct ht_config_key keys[] = {
 	  "One endpoint URL for every service (a local stand-in, say)." },
 	{ "aws.insecure", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(insecure),
 	  "Skip TLS verification for the endpoints configured here (aws.endpoint, aws.endpoints.*) and only those: for a stand-in with a self-signed certificate. AWS's own endpoints are always verified." },
+	{ "aws.min_concurrency", HT_CT_INT, "1", NULL, 1, 10000, NULL, 0, OFF(min_concurrency),
+	  "The lowest the adaptive concurrency goes when Lambda throttles (throttled calls still back off): for a function whose reserved concurrency is at least this, so that throttles come from elsewhere (a shared account pool, a rate limit). At most `concurrency`." },
 	{ "aws.update_timeout_s", HT_CT_INT, "600", NULL, 1, 86400, NULL, 0, OFF(update_timeout_s),
 	  "Seconds ht-update waits for Lambda to finish an update before it gives up (exit 75)." },
 	{ "aws.ecr", HT_CT_ENUM, "auto", NULL, 0, 0, "auto|always|never", 1, OFF(ecr),

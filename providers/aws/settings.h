@@ -19,6 +19,7 @@ struct ht_aws_settings {
 	char *endpoint;        /* one endpoint for all services (tests, stand-ins) */
 	char *endpoint_lambda, *endpoint_s3, *endpoint_ecr;
 	int insecure;          /* no TLS verification for the configured endpoints */
+	long min_concurrency;  /* the adaptive window's floor, default 1 */
 	long update_timeout_s; /* ht-update's wait for an update, default 600 */
 	char *ecr;             /* "auto" (ECR host names), "always", "never" */
 	int create_repository; /* ht-push creates a missing ECR repository */

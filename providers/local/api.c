@@ -81,11 +81,11 @@ static enum MHD_Result reply_next(struct MHD_Connection *c, struct local_inv *v)
 	char hex[25];
 	int i;
 
+	/* The payload stays until v finishes: a runner that dies during
+	 * the test is answered for from it (sandbox.c). */
 	r = MHD_create_response_from_buffer(v->len, v->payload, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	free(v->payload);
-	v->payload = NULL;
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	MHD_add_response_header(r, "Lambda-Runtime-Aws-Request-Id", v->id);
 	snprintf(hdr, sizeof(hdr), "%lld", (long long)v->deadline_wall_ms);
@@ -102,8 +102,7 @@ static enum MHD_Result reply_next(struct MHD_Connection *c, struct local_inv *v)
 	return ret;
 }
 
-/* The errorMessage of a Runtime API error body, or the body's start. */
-static void error_message(const char *body, size_t len, const char *prefix, char *out, size_t n)
+void local_api_error_message(const char *body, size_t len, const char *prefix, char *out, size_t n)
 {
 	json_t *j = json_loadb(body, len, 0, NULL);
 	const char *m = NULL, *t = NULL;
@@ -116,55 +115,82 @@ static void error_message(const char *body, size_t len, const char *prefix, char
 		snprintf(out, n, "%s: %s%s%s", prefix, t ? t : "", t ? ": " : "", m);
 	else
 		snprintf(out, n, "%s: %.*s", prefix, (int)(len > 120 ? 120 : len), body);
+	/* It ends up in a record: a cut sequence, a byte that is not UTF-8 or
+	 * a newline in what the runner sent must not lose the message. */
+	ht_utf8_clean(out, strlen(out), 1);
 	json_decref(j);
 }
 
-/*
- * The sandbox that url ("/sb/ID/TOKEN/2018-06-01/runtime/...") names, with
- * *rest set to what follows "runtime/"; NULL when the path is not of that
- * form or ID and TOKEN do not name a live sandbox. Every live sandbox's
- * token is compared, in constant time, so the time taken says nothing
- * about which part is wrong. Lock held.
- */
-static struct local_sandbox *authorize(struct ht_provider *p, const char *url, const char **rest)
+int local_api_parse(const char *url, const char *method, struct local_api_req *q)
 {
 	static const char api[] = "/2018-06-01/runtime/";
-	struct local_sandbox *found = NULL;
-	unsigned long id;
-	const char *tok;
+	const char *tok, *rest;
 	char *end;
-	long i;
 
+	memset(q, 0, sizeof(*q));
 	if (!ht_starts_with(url, "/sb/") || url[4] < '0' || url[4] > '9')
-		return NULL;
-	id = strtoul(url + 4, &end, 10);
+		return -1;
+	q->id = strtoul(url + 4, &end, 10);
 	if (*end != '/')
-		return NULL;
+		return -1;
 	tok = end + 1;
 	if (strlen(tok) < LOCAL_TOKEN_HEX || !ht_starts_with(tok + LOCAL_TOKEN_HEX, api))
-		return NULL;
+		return -1;
+	q->token = tok;
+	rest = tok + LOCAL_TOKEN_HEX + strlen(api);
+	q->op = LOCAL_API_NOT_FOUND;
+	if (!strcmp(rest, "invocation/next")) {
+		q->op = strcmp(method, "GET") ? LOCAL_API_WRONG_METHOD : LOCAL_API_NEXT;
+	} else if (!strcmp(rest, "init/error")) {
+		q->op = LOCAL_API_INIT_ERROR;
+	} else if (ht_starts_with(rest, "invocation/") && !strcmp(method, "POST")) {
+		const char *rid = rest + strlen("invocation/");
+		const char *slash = strchr(rid, '/');
+
+		if (slash && (!strcmp(slash, "/response") || !strcmp(slash, "/error") || !strcmp(slash, "/test-started"))) {
+			q->op = !strcmp(slash, "/error") ? LOCAL_API_ERROR :
+				!strcmp(slash, "/test-started") ? LOCAL_API_TEST_STARTED : LOCAL_API_RESPONSE;
+			q->rid = rid;
+			q->rid_len = (size_t)(slash - rid);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The live sandbox that q's ID and TOKEN name, or NULL. Every live
+ * sandbox's token is compared, in constant time, so the time taken says
+ * nothing about which part is wrong. Lock held.
+ */
+static struct local_sandbox *authorize(struct ht_provider *p, const struct local_api_req *q)
+{
+	struct local_sandbox *found = NULL;
+	long i;
+
 	for (i = 0; i < p->concurrency; i++) {
 		struct local_sandbox *s = &p->sb[i];
-		int same = CRYPTO_memcmp(s->token, tok, LOCAL_TOKEN_HEX) == 0;
+		int same = CRYPTO_memcmp(s->token, q->token, LOCAL_TOKEN_HEX) == 0;
 
-		if (s->id && s->id == id && same)
+		if (s->id && s->id == q->id && same)
 			found = s;
 	}
-	*rest = tok + LOCAL_TOKEN_HEX + strlen(api);
 	return found;
 }
 
-/* Routes one complete request of sandbox s. Lock held. */
+/* Answers one complete request q of sandbox s. Lock held. */
 static enum MHD_Result route(struct ht_provider *p, struct MHD_Connection *c, struct local_conn *cn,
-			     struct local_sandbox *s, const char *rest, const char *method)
+			     struct local_sandbox *s, const struct local_api_req *q)
 {
 	char msg[256];
 
-	if (!strcmp(rest, "invocation/next")) {
+	switch (q->op) {
+	case LOCAL_API_WRONG_METHOD:
+		return reply_error(c, 405, "MethodNotAllowed", "use GET");
+	case LOCAL_API_NOT_FOUND:
+		return reply_error(c, 404, "NotFound", "no such path");
+	case LOCAL_API_NEXT: {
 		struct local_inv *v;
 
-		if (strcmp(method, "GET"))
-			return reply_error(c, 405, "MethodNotAllowed", "use GET");
 		if (s->cur) {
 			/* It asks for more work without answering the last. */
 			local_finish(p, s->cur, HT_INVOKE_FUNC_ERROR,
@@ -185,44 +211,38 @@ static enum MHD_Result route(struct ht_provider *p, struct MHD_Connection *c, st
 		MHD_suspend_connection(c);
 		return MHD_YES;
 	}
-	if (!strcmp(rest, "init/error")) {
-		error_message(cn->body.data ? cn->body.data : "", cn->body.len, "init error",
-			      s->init_error, sizeof(s->init_error));
+	case LOCAL_API_INIT_ERROR:
+		local_api_error_message(cn->body.data ? cn->body.data : "", cn->body.len, "init error",
+					s->init_error, sizeof(s->init_error));
+		return reply(c, 202, "{\"status\":\"OK\"}");
+	case LOCAL_API_RESPONSE:
+	case LOCAL_API_ERROR:
+	case LOCAL_API_TEST_STARTED:
+		break;
+	}
+	if (!s->cur || strlen(s->cur->id) != q->rid_len || strncmp(s->cur->id, q->rid, q->rid_len))
+		return reply_error(c, 400, "InvalidRequestID", "no such invocation in this sandbox");
+	if (q->op == LOCAL_API_TEST_STARTED) {
+		/* From now on the runner's death is the test's doing. */
+		s->test_seen = 1;
 		return reply(c, 202, "{\"status\":\"OK\"}");
 	}
-	if (ht_starts_with(rest, "invocation/")) {
-		const char *rid = rest + strlen("invocation/");
-		const char *slash = strchr(rid, '/');
-		int is_error;
-
-		if (!slash || strcmp(method, "POST"))
-			return reply_error(c, 404, "NotFound", "no such path");
-		if (!strcmp(slash, "/response"))
-			is_error = 0;
-		else if (!strcmp(slash, "/error"))
-			is_error = 1;
-		else
-			return reply_error(c, 404, "NotFound", "no such path");
-		if (!s->cur || strlen(s->cur->id) != (size_t)(slash - rid) ||
-		    strncmp(s->cur->id, rid, (size_t)(slash - rid)))
-			return reply_error(c, 400, "InvalidRequestID", "no such invocation in this sandbox");
-		if (cn->too_big) {
-			local_finish(p, s->cur, HT_INVOKE_FUNC_ERROR, "the response is larger than 6 MB");
-			s->cur = NULL;
-			return reply_error(c, 413, "RequestEntityTooLarge", "response larger than 6 MB");
-		}
-		s->cur->body_len = cn->body.len;
-		s->cur->body = ht_buf_detach(&cn->body);
-		if (!s->cur->body)
-			s->cur->body = ht_xstrdup("");
-		if (is_error)
-			error_message(s->cur->body, s->cur->body_len, "the runner reported an error",
-				      msg, sizeof(msg));
-		local_finish(p, s->cur, is_error ? HT_INVOKE_FUNC_ERROR : HT_INVOKE_OK, is_error ? msg : NULL);
+	if (cn->too_big) {
+		local_finish(p, s->cur, HT_INVOKE_FUNC_ERROR, "the response is larger than 6 MB");
 		s->cur = NULL;
-		return reply(c, 202, "{\"status\":\"OK\"}");
+		return reply_error(c, 413, "RequestEntityTooLarge", "response larger than 6 MB");
 	}
-	return reply_error(c, 404, "NotFound", "no such path");
+	s->cur->body_len = cn->body.len;
+	s->cur->body = ht_buf_detach(&cn->body);
+	if (!s->cur->body)
+		s->cur->body = ht_xstrdup("");
+	if (q->op == LOCAL_API_ERROR)
+		local_api_error_message(s->cur->body, s->cur->body_len, "the runner reported an error", msg,
+					sizeof(msg));
+	local_finish(p, s->cur, q->op == LOCAL_API_ERROR ? HT_INVOKE_FUNC_ERROR : HT_INVOKE_OK,
+		     q->op == LOCAL_API_ERROR ? msg : NULL);
+	s->cur = NULL;
+	return reply(c, 202, "{\"status\":\"OK\"}");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -232,7 +252,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct ht_provider *p = cls;
 	struct local_conn *cn = *con_cls;
 	struct local_sandbox *s;
-	const char *rest = NULL;
+	struct local_api_req q;
 	enum MHD_Result ret;
 
 	(void)version;
@@ -240,6 +260,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		cn = ht_xcalloc(1, sizeof(*cn));
 		ht_buf_init(&cn->body, LOCAL_MAX_BODY);
 		*con_cls = cn;
+		pthread_mutex_lock(&p->lock);
+		p->requests++;
+		pthread_mutex_unlock(&p->lock);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -260,10 +283,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		cn->assigned = NULL;
 	} else if (p->closing) {
 		ret = reply_error(c, 410, "SandboxGone", "the provider is closing");
-	} else if (!(s = authorize(p, url, &rest))) {
+	} else if (local_api_parse(url, method, &q) < 0 || !(s = authorize(p, &q))) {
 		ret = reply_error(c, 403, "AccessDenied", "no such sandbox, or not its token");
 	} else {
-		ret = route(p, c, cn, s, rest, method);
+		ret = route(p, c, cn, s, &q);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return ret;
@@ -291,6 +314,21 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	ht_buf_release(&cn->body);
 	free(cn);
 	*con_cls = NULL;
+}
+
+/* Counts the connections opened to the server. */
+static void connection_seen(void *cls, struct MHD_Connection *c, void **socket_context,
+			    enum MHD_ConnectionNotificationCode toe)
+{
+	struct ht_provider *p = cls;
+
+	(void)c;
+	(void)socket_context;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->connections++;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void local_api_give(struct local_sandbox *s, struct local_inv *v)
@@ -336,6 +374,7 @@ int local_api_start(struct ht_provider *p)
 				  0, NULL, NULL, handle, p,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, p,
+				  MHD_OPTION_NOTIFY_CONNECTION, connection_seen, p,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(4 * p->concurrency + 16),
 				  MHD_OPTION_END);
@@ -369,4 +408,7 @@ void local_api_stop(struct ht_provider *p)
 		 (long long)(ht_now_ms() - start), left);
 	MHD_stop_daemon(p->mhd);
 	p->mhd = NULL;
+	/* Its thread is gone: the counts are final. */
+	ht_debug("local: Runtime API served %lu requests on %lu connection%s; the runners' channels carried %lu messages",
+		 p->requests, p->connections, p->connections == 1 ? "" : "s", p->chan_msgs);
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,7 +58,78 @@ void local_box_release(struct local_box *b)
 	free(b->runner);
 	free(b->root);
 	free(b->bucket);
+	for (i = 0; i < b->nov; i++)
+		free(b->ov_paths[i]);
+	free(b->ov_paths);
+	free(b->via);
+	free(b->probe_cache);
 	local_box_init(b);
+}
+
+/*
+ * What the probe depends on, as a digest: bwrap itself (path, inode,
+ * size, time), who asks, the kernel, its user-namespace switches, and
+ * the arguments probed. The same digest: the same answer.
+ */
+static void probe_key(const struct local_box *b, char out[HT_SHA256_HEX_LEN + 1])
+{
+	static const char *const knobs[] = { "/proc/sys/kernel/unprivileged_userns_clone",
+					     "/proc/sys/user/max_user_namespaces",
+					     "/proc/sys/kernel/apparmor_restrict_unprivileged_userns", NULL };
+	struct ht_buf k;
+	struct utsname u;
+	struct stat st;
+	char line[256];
+	int i;
+
+	ht_buf_init(&k, 0);
+	memset(&st, 0, sizeof(st));
+	stat(b->bwrap, &st);
+	ht_buf_addf(&k, "%s %llu %llu %lld %lld.%09ld uid %u\n", b->bwrap, (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		    st.st_mtim.tv_nsec, (unsigned)getuid());
+	if (uname(&u) == 0)
+		ht_buf_addf(&k, "%s %s %s\n", u.sysname, u.release, u.version);
+	for (i = 0; knobs[i]; i++) {
+		FILE *f = fopen(knobs[i], "re");
+
+		line[0] = 0;
+		if (f) {
+			if (!fgets(line, sizeof(line), f))
+				line[0] = 0;
+			fclose(f);
+		}
+		ht_buf_addf(&k, "%s=%s\n", knobs[i], line);
+	}
+	ht_buf_add(&k, b->root_args.data ? b->root_args.data : "", b->root_args.len);
+	ht_sha256_hex(k.data ? k.data : "", k.len, out);
+	ht_buf_release(&k);
+}
+
+/* 1 when the cache says the probe of this key passed. */
+static int probe_known(const struct local_box *b, const char *key)
+{
+	char got[HT_SHA256_HEX_LEN + 2] = "";
+	FILE *f;
+
+	if (!b->probe_cache || !(f = fopen(b->probe_cache, "re")))
+		return 0;
+	if (!fgets(got, sizeof(got), f))
+		got[0] = 0;
+	fclose(f);
+	return strlen(got) == HT_SHA256_HEX_LEN && !strcmp(got, key);
+}
+
+static void probe_remember(const struct local_box *b, const char *key)
+{
+	if (b->probe_cache && ht_write_file_atomic(b->probe_cache, key, strlen(key), 0644) < 0)
+		ht_debug("cannot keep the bwrap probe's answer in '%s'", b->probe_cache);
+}
+
+void local_box_probe_forget(const struct local_box *b)
+{
+	if (b->probe_cache && b->use_bwrap)
+		unlink(b->probe_cache);
 }
 
 const char *local_describe_status(int st, char *buf, size_t n)
@@ -130,10 +202,23 @@ static char *absolute(const char *base, const char *path)
 int local_box_paths(struct local_box *b, const struct ht_config *cfg,
 		    const struct ht_provider_opts *opts, int create, int *code, char *why, size_t whylen)
 {
-	const char *root_kind = ht_local_settings(cfg)->root ? ht_local_settings(cfg)->root : "host";
+	const struct ht_local_settings *ls = ht_local_settings(cfg);
+	const char *root_kind = ls->root ? ls->root : "host";
 	char *bucket;
 
 	b->image_mode = !strcmp(root_kind, "image");
+	b->tmp_mb = ls->tmp_mb > 0 ? ls->tmp_mb : 512;
+	b->writable_root = ls->writable_root;
+	b->writable = ls->writable_task || ls->writable_root;
+	b->task_same = ls->task_path && !strcmp(ls->task_path, "same");
+	free(b->via);
+	b->via = ht_xstrdup(ls->writable_via ? ls->writable_via : "auto");
+	if (b->task_same && b->image_mode) {
+		*code = HT_EXIT_CONFIG;
+		snprintf(why, whylen, "local.task_path 'same' needs local.root 'host': an image's project "
+			 "is at /var/task only");
+		return -1;
+	}
 	if (!b->image_mode) {
 		b->runner = find_runner(opts);
 		if (!b->runner) {
@@ -168,7 +253,7 @@ static void add_arg(struct ht_buf *b, const char *s)
  * link with the same target for a link. Entries named in skip are left
  * out. A missing directory adds nothing when missing_ok.
  */
-static int bind_entries(struct ht_buf *b, const char *src, const char *dir,
+static int bind_entries(struct ht_buf *b, const struct local_box *box, const char *src, const char *dir,
 			const char *const *skip, int missing_ok)
 {
 	char *from = ht_xasprintf("%s%s", src, dir);
@@ -205,7 +290,9 @@ static int bind_entries(struct ht_buf *b, const char *src, const char *dir,
 			add_arg(b, "--symlink");
 			add_arg(b, link);
 		} else {
-			add_arg(b, "--ro-bind");
+			/* An overlay of the entry over itself (overlay.c) is
+			 * bound writable. */
+			add_arg(b, local_overlay_has(box, path) ? "--bind" : "--ro-bind");
 			add_arg(b, path);
 		}
 		add_arg(b, to);
@@ -223,6 +310,9 @@ static int bind_entries(struct ht_buf *b, const char *src, const char *dir,
  * project). Either is read-only. bwrap cannot create mount points on a
  * read-only bind, so the root is a tmpfs holding read-only binds of every
  * entry of the root (and of its /var), made read-only itself at the end.
+ * The writable keys turn some read-only binds into writable binds of
+ * overlays (overlay.c); local.task_path "same" binds the project at its
+ * host path too, as the working directory.
  */
 int local_box_root_args(struct local_box *b)
 {
@@ -246,9 +336,19 @@ int local_box_root_args(struct local_box *b)
 		}
 		free(var);
 	}
-	if (bind_entries(a, src, "/", top_skip, 0) < 0 ||
-	    bind_entries(a, src, "/var/", b->img ? image_var_skip : host_var_skip, b->img != NULL) < 0)
+	local_overlay_paths(b, src, top_skip, b->img ? image_var_skip : host_var_skip);
+	if (bind_entries(a, b, src, "/", top_skip, 0) < 0 ||
+	    bind_entries(a, b, src, "/var/", b->img ? image_var_skip : host_var_skip, b->img != NULL) < 0)
 		return -1;
+	/* /tmp has a size, as Lambda's ephemeral storage: a test that fills
+	 * it fails (ENOSPC), not the machine's memory. */
+	{
+		char size[32];
+
+		snprintf(size, sizeof(size), "%lld", (long long)(b->tmp_mb > 0 ? b->tmp_mb : 512) * 1024 * 1024);
+		add_arg(a, "--size");
+		add_arg(a, size);
+	}
 	add_arg(a, "--tmpfs");
 	add_arg(a, "/tmp");
 	add_arg(a, "--proc");
@@ -256,9 +356,14 @@ int local_box_root_args(struct local_box *b)
 	add_arg(a, "--dev");
 	add_arg(a, "/dev");
 	if (!b->img) {
-		add_arg(a, "--ro-bind");
+		add_arg(a, b->ov_task ? "--bind" : "--ro-bind");
 		add_arg(a, b->root);
 		add_arg(a, LOCAL_SANDBOX_TASK);
+		if (b->task_same) {
+			add_arg(a, b->ov_task ? "--bind" : "--ro-bind");
+			add_arg(a, b->root);
+			add_arg(a, b->root);
+		}
 		if (b->runner) {
 			add_arg(a, "--ro-bind");
 			add_arg(a, b->runner);
@@ -271,8 +376,28 @@ int local_box_root_args(struct local_box *b)
 	add_arg(a, "--remount-ro");
 	add_arg(a, "/");
 	add_arg(a, "--chdir");
-	add_arg(a, b->img ? b->img->working_dir : LOCAL_SANDBOX_TASK);
+	add_arg(a, b->img ? b->img->working_dir : b->task_same ? b->root : LOCAL_SANDBOX_TASK);
 	add_arg(a, "--unshare-pid");
+	if (geteuid() == 0) {
+		/* Run as root, bwrap keeps every capability for the sandbox: a
+		 * test could remount the root writable, read any process's
+		 * memory or load a module. It keeps what a root process in a
+		 * container has (ownership, its own files, setuid, binding low
+		 * ports; the set Docker gives), nothing that reaches past it. */
+		static const char *const keep[] = {
+			"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+			"CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_SETFCAP",
+			"CAP_AUDIT_WRITE", NULL
+		};
+		int k;
+
+		add_arg(a, "--cap-drop");
+		add_arg(a, "ALL");
+		for (k = 0; keep[k]; k++) {
+			add_arg(a, "--cap-add");
+			add_arg(a, keep[k]);
+		}
+	}
 	add_arg(a, "--die-with-parent");
 	add_arg(a, "--new-session");
 	add_arg(a, "--clearenv");
@@ -317,8 +442,35 @@ void local_box_env(struct local_box *b, const struct ht_config *cfg)
 	env_addf(b, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
 	snprintf(num, sizeof(num), "%ld", mem > 0 ? mem : 3008);
 	env_addf(b, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", num);
+	/* ht-runner says when a test starts (test-started): a runner that
+	 * dies after that was killed by its test. And it speaks on a socket
+	 * of the sandbox's own (local_box_spawn's chan_fd) what it would ask
+	 * the Runtime API, where it can. */
+	if (!b->as_lambda) {
+		char ch[16];
+
+		env_addf(b, "HT_RUNTIME_TEST_EVENTS", "1");
+		snprintf(ch, sizeof(ch), "fd:%d", local_box_chan_fd(b));
+		env_addf(b, "HT_RUNTIME_CHANNEL", ch);
+	}
+	/* ht-runner enforces it (Lambda does its own). */
+	if (mem > 0)
+		env_addf(b, "HT_MEMORY_LIMIT_MB", num);
 	env_addf(b, "AWS_REGION", "local");
-	env_addf(b, "LAMBDA_TASK_ROOT", b->use_bwrap ? LOCAL_SANDBOX_TASK : b->root);
+	env_addf(b, "LAMBDA_TASK_ROOT", b->use_bwrap && !b->task_same ? LOCAL_SANDBOX_TASK : b->root);
+	/* The fallback of the writable keys: ht-runner copies the project. */
+	if (b->copy_task) {
+		const char *sd = cfg->state_dir ? cfg->state_dir : HT_STATE_DIR_DEFAULT;
+		size_t rl = strlen(b->root);
+
+		env_addf(b, "HT_WRITABLE_TASK", b->copy_task == 2 ? "always" : "1");
+		/* Not the state directory (the bucket, images) when it is in
+		 * the project. */
+		if (sd[0] == '/' && !strncmp(sd, b->root, rl) && sd[rl] == '/')
+			sd += rl + 1;
+		if (sd[0] && sd[0] != '/')
+			env_addf(b, "HT_WRITABLE_TASK_EXCLUDE", sd);
+	}
 	if (b->use_bwrap)
 		env_addf(b, "HOME", "/tmp");
 	/* A fixed PATH, as in Lambda (runner.env may change it). */
@@ -407,8 +559,13 @@ static int args_fd(const struct ht_buf *a, char *why, size_t whylen)
 	return fd;
 }
 
+int local_box_chan_fd(const struct local_box *b)
+{
+	return b->use_bwrap ? ARGS_FD + 1 : ARGS_FD;
+}
+
 pid_t local_box_spawn(const struct local_box *b, char *const *cmd, char *const *extra_env,
-		      int out_fd, const char *cwd, char *why, size_t whylen)
+		      int out_fd, int chan_fd, const char *cwd, char *why, size_t whylen)
 {
 	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	static char *const bwrap_env[] = { path, NULL };
@@ -459,10 +616,15 @@ pid_t local_box_spawn(const struct local_box *b, char *const *cmd, char *const *
 	}
 	if (afd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, afd, ARGS_FD);
+	/* After the arguments' (afd may be the number it takes; chan_fd
+	 * is above both, see local.h). */
+	if (chan_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, chan_fd, local_box_chan_fd(b));
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
 	/* Nothing else of ours (or of our caller's) leaks into a sandbox,
 	 * O_CLOEXEC or not. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, afd >= 0 ? ARGS_FD + 1 : 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, chan_fd >= 0 ? local_box_chan_fd(b) + 1 :
+						 afd >= 0 ? ARGS_FD + 1 : 3);
 #endif
 	if (cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, cwd);
@@ -473,6 +635,13 @@ pid_t local_box_spawn(const struct local_box *b, char *const *cmd, char *const *
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (b->use_bwrap && b->nov) {
+		/* The overlays are mounted before bwrap runs (overlay.c). */
+		pid = local_overlay_spawn(b, argv, bwrap_env, out_fd, afd, chan_fd, why, whylen);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&attr);
+		goto out;
+	}
 	err = posix_spawn(&pid, argv[0], &fa, &attr, argv, b->use_bwrap ? bwrap_env : envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -507,7 +676,7 @@ int local_box_probe(const struct local_box *b, char *status, size_t slen, char *
 		snprintf(status, slen, "pipe: %s", strerror(errno));
 		return -1;
 	}
-	pid = local_box_spawn(b, cmd, env, fds[1], NULL, status, slen);
+	pid = local_box_spawn(b, cmd, env, fds[1], -1, NULL, status, slen);
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
@@ -541,7 +710,7 @@ int local_box_probe(const struct local_box *b, char *status, size_t slen, char *
 		else if (ht_now_ms() >= end)
 			break;
 		else
-			ht_sleep_ms(10);
+			ht_sleep_ms(1); /* bwrap ends a moment after its child closed the pipe */
 	}
 	if (!done) {
 		/* Its whole session: bwrap's children too. */
@@ -597,7 +766,7 @@ int local_box_choose(struct local_box *b, const struct ht_config *cfg, struct lo
 			return -1;
 		}
 		c->verdict = LOCAL_PLAIN;
-		return 0;
+		return local_overlay_choose(b, c);
 	}
 	b->bwrap = find_in_path("bwrap");
 	if (!b->bwrap) {
@@ -614,7 +783,7 @@ int local_box_choose(struct local_box *b, const struct ht_config *cfg, struct lo
 			snprintf(c->message, sizeof(c->message),
 				 "cannot find 'bwrap' in PATH: tests run as plain processes, without a sandbox");
 		c->verdict = b->image_mode || !strcmp(mode, "bwrap") ? LOCAL_UNAVAILABLE : LOCAL_FALLBACK;
-		return c->verdict == LOCAL_UNAVAILABLE ? -1 : 0;
+		return c->verdict == LOCAL_UNAVAILABLE ? -1 : local_overlay_choose(b, c);
 	}
 	snprintf(c->bwrap, sizeof(c->bwrap), "%s", b->bwrap);
 	/* The probe: the real options over the host's root. */
@@ -625,9 +794,29 @@ int local_box_choose(struct local_box *b, const struct ht_config *cfg, struct lo
 		probe.img = NULL;
 		probe.env = NULL;
 		probe.nenv = 0;
+		probe.writable = probe.task_same = 0;
+		probe.ov_paths = NULL;
+		probe.nov = 0;
 		ht_buf_init(&probe.root_args, 0);
-		ok = local_box_root_args(&probe) == 0 &&
-		     local_box_probe(&probe, c->status, sizeof(c->status), c->line, sizeof(c->line)) == 0;
+		ok = local_box_root_args(&probe) == 0;
+		if (ok) {
+			/* Known to work (the same bwrap, kernel, user and
+			 * arguments): no probe, ~15 ms of a run's start. */
+			char key[HT_SHA256_HEX_LEN + 1];
+
+			probe_key(&probe, key);
+			if (probe_known(b, key)) {
+				snprintf(c->status, sizeof(c->status), "exit code 0 (as before: %s)", b->probe_cache);
+				ht_debug("bwrap: works, as the probe found before ('%s')", b->probe_cache);
+			} else {
+				ok = local_box_probe(&probe, c->status, sizeof(c->status), c->line, sizeof(c->line)) == 0;
+				ht_debug("bwrap: probed: %s", c->status);
+				if (ok)
+					probe_remember(b, key);
+				else if (b->probe_cache)
+					unlink(b->probe_cache);
+			}
+		}
 		if (!c->status[0])
 			snprintf(c->status, sizeof(c->status), "cannot list the root's entries");
 		ht_buf_release(&probe.root_args);
@@ -635,7 +824,7 @@ int local_box_choose(struct local_box *b, const struct ht_config *cfg, struct lo
 	if (ok) {
 		b->use_bwrap = 1;
 		c->verdict = LOCAL_BWRAP;
-		return 0;
+		return local_overlay_choose(b, c);
 	}
 	c->cause = LOCAL_CAUSE_BROKEN;
 	c->fix = broken_fix(c->line);
@@ -651,5 +840,5 @@ int local_box_choose(struct local_box *b, const struct ht_config *cfg, struct lo
 	free(b->bwrap);
 	b->bwrap = NULL;
 	c->verdict = b->image_mode || !strcmp(mode, "bwrap") ? LOCAL_UNAVAILABLE : LOCAL_FALLBACK;
-	return c->verdict == LOCAL_UNAVAILABLE ? -1 : 0;
+	return c->verdict == LOCAL_UNAVAILABLE ? -1 : local_overlay_choose(b, c);
 }

@@ -25,6 +25,7 @@
 #include "ht/exit.h"
 #include "ht/imageref.h"
 #include "ht/jsonl.h"
+#include "ht/manifest.h"
 #include "ht/oci.h"
 #include "ht/rootfs.h"
 #include "providers/local/settings.h"
@@ -213,4 +214,25 @@ out:
 	if (st.dir)
 		ht_oci_close(&st);
 	return ret;
+}
+
+int local_image_tree(const struct local_image *im, struct ht_image_tree *it)
+{
+	char *path = ht_path_join(im->tree, HT_MANIFEST_PATH), *text = NULL;
+	size_t len = 0;
+	int rc = 1;
+
+	snprintf(it->digest, sizeof(it->digest), "%s", im->digest);
+	it->what = ht_xasprintf("image '%s' (%s)", im->ref, im->digest);
+	it->fix = "run ht-build (or make hypertest-build)";
+	if (ht_read_file(path, HT_MANIFEST_MAX, &text, &len) == 0) {
+		it->manifest = ht_manifest_parse(text, len, path);
+		if (!it->manifest)
+			rc = -1;
+	} else if (errno != ENOENT) {
+		rc = ht_error("cannot read '%s': %s", path, strerror(errno));
+	}
+	free(text);
+	free(path);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #define HT_LOCAL_IMAGE_H
 
 #include "ht/config.h"
+#include "ht/provider.h"
 #include "ht/rootfs.h"
 #include "ht/util.h"
 
@@ -29,6 +30,14 @@ struct local_image {
 
 void local_image_init(struct local_image *im);
 void local_image_release(struct local_image *im);
+
+/*
+ * Which image runs, for ht-invoke's drift check: its digest, and the
+ * manifest ht-build wrote into it (include/ht/manifest.h), read from the
+ * unpacked tree (none when it has none). Returns 1; -1 after printing why
+ * (a damaged manifest).
+ */
+int local_image_tree(const struct local_image *im, struct ht_image_tree *it);
 
 /*
  * Resolves the image of cfg (local.image, else ht-build's default tag) in

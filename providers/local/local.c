@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include "ht/chan.h"
 #include "ht/jsonl.h"
 #include "ht/bucket.h"
 #include "ht/config.h"
@@ -77,6 +79,7 @@ void local_assign(struct local_sandbox *s, struct local_inv *v)
 	int64_t now = ht_now_ms();
 
 	s->cur = v;
+	s->test_seen = 0;
 	s->served++;
 	v->dispatched_ms = now;
 	v->deadline_ms = now + v->timeout_ms + LOCAL_DEADLINE_MARGIN_MS;
@@ -112,6 +115,10 @@ static int local_invoke(struct ht_provider *p, const char *payload, size_t len,
 			return 0;
 		}
 	}
+	if (local_chan_offer(p, v)) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
 	if (p->q_tail)
 		p->q_tail->next = v;
 	else
@@ -127,7 +134,7 @@ static int local_poll(struct ht_provider *p, struct ht_completion *out, int max,
 	int64_t end = timeout_ms >= 0 ? ht_now_ms() + timeout_ms : INT64_MAX;
 
 	for (;;) {
-		struct pollfd pfd[LOCAL_MAX_SANDBOXES + 1];
+		struct pollfd pfd[2 * LOCAL_MAX_SANDBOXES + 1];
 		int nfd = 1, n = 0, r;
 		int64_t now, wait, next = INT64_MAX;
 		long i;
@@ -154,9 +161,13 @@ static int local_poll(struct ht_provider *p, struct ht_completion *out, int max,
 		}
 		pfd[0].fd = p->evfd;
 		pfd[0].events = POLLIN;
-		for (i = 0; i < p->concurrency && nfd < LOCAL_MAX_SANDBOXES + 1; i++) {
+		for (i = 0; i < p->concurrency && nfd < 2 * LOCAL_MAX_SANDBOXES; i++) {
 			if (p->sb[i].id && p->sb[i].pidfd >= 0) {
 				pfd[nfd].fd = p->sb[i].pidfd;
+				pfd[nfd++].events = POLLIN;
+			}
+			if (p->sb[i].id && p->sb[i].chan >= 0) {
+				pfd[nfd].fd = p->sb[i].chan;
 				pfd[nfd++].events = POLLIN;
 			}
 			if (p->sb[i].cur && p->sb[i].cur->deadline_ms < next)
@@ -256,6 +267,7 @@ static void local_close(struct ht_provider *p)
 	local_box_release(&p->box);
 	local_image_release(&p->img);
 	free(p->sb);
+	free(p->chan_buf);
 	free(p->logpath);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -301,12 +313,21 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		p->concurrency = LOCAL_MAX_SANDBOXES;
 	}
 	p->sb = ht_xcalloc((size_t)p->concurrency, sizeof(*p->sb));
+	p->chan_buf = ht_xmalloc(HT_CHAN_MAX);
 	for (i = 0; i < p->concurrency; i++)
-		p->sb[i].pid = p->sb[i].pidfd = -1;
+		p->sb[i].pid = p->sb[i].pidfd = p->sb[i].chan = -1;
 
 	if (local_box_paths(&p->box, cfg, opts, 1, code, why, sizeof(why)) < 0) {
 		ht_error("%s", why);
 		goto fail;
+	}
+	{
+		/* Where the bwrap probe's answer is kept (box.c). */
+		char *dir = ht_config_state_path(cfg, "local");
+
+		if (ht_mkdir_p(dir, 0755) == 0)
+			p->box.probe_cache = ht_path_join(dir, "bwrap-probe");
+		free(dir);
 	}
 	if (local_box_choose(&p->box, cfg, &choice) < 0) {
 		*code = HT_EXIT_UNAVAILABLE;
@@ -315,6 +336,8 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 	}
 	if (choice.verdict == LOCAL_FALLBACK)
 		ht_warning("%s", choice.message);
+	if (choice.note[0])
+		ht_warning("%s", choice.note);
 	open_log(p, cfg);
 	if (p->box.image_mode) {
 		if (local_image_open(&p->img, cfg, code) < 0)
@@ -325,6 +348,7 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		*code = p->box.image_mode ? HT_EXIT_DATAERR : HT_EXIT_IOERR;
 		goto fail;
 	}
+	p->box.as_lambda = opts && opts->as_lambda;
 	local_box_env(&p->box, cfg);
 
 	*code = HT_EXIT_SOFTWARE;
@@ -337,6 +361,11 @@ static int local_open(struct ht_provider **out, const struct ht_config *cfg,
 		*code = HT_EXIT_UNAVAILABLE;
 		goto fail;
 	}
+	/* Without bwrap's pid namespace, a process a test moved out of the
+	 * sandbox's session (setsid) would outlive it: as a subreaper, it
+	 * comes to us when its parents die, and close kills it. */
+	if (!p->box.use_bwrap && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+		p->subreaper = 1;
 	ht_debug("Runtime API on 127.0.0.1:%d, sandbox %s, runner '%s'", p->port,
 		 p->box.use_bwrap ? "bwrap" : "none", p->box.image_mode ? p->img.argv[0] : p->box.runner);
 	*out = p;
@@ -369,6 +398,13 @@ static void local_about(struct ht_provider *p, json_t *obj)
 							    "reference", p->img.ref));
 }
 
+/* In image mode, the image and its manifest; in host mode nothing: the
+ * tests run the working tree. */
+static int local_image_tree_op(struct ht_provider *p, struct ht_image_tree *it)
+{
+	return p->box.image_mode ? local_image_tree(&p->img, it) : 0;
+}
+
 const struct ht_provider_ops ht_provider_local = {
 	.name = "local",
 	.schema = &ht_local_schema,
@@ -381,4 +417,5 @@ const struct ht_provider_ops ht_provider_local = {
 	.cancel = local_cancel,
 	.close = local_close,
 	.about = local_about,
+	.image_tree = local_image_tree_op,
 };

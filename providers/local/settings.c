@@ -20,10 +20,22 @@ static const struct ht_config_key keys[] = {
 	{ "local.bucket", HT_CT_STRING, NULL, "`<dir>/bucket`", 0, 0, NULL, 1, OFF(bucket),
 	  "The directory that plays the bucket, relative to the project root." },
 	{ "local.memory_mb", HT_CT_INT, "0", NULL, 0, 1048576, NULL, 0, OFF(memory_mb),
-	  "Memory limit of one sandbox in MiB; 0 for none." },
+	  "Memory limit of one sandbox in MiB, the RSS of its processes summed, enforced by ht-runner; 0 for none." },
+	{ "local.tmp_mb", HT_CT_INT, "512", NULL, 1, 10240, NULL, 0, OFF(tmp_mb),
+	  "The size of a bwrap sandbox's /tmp in MiB, as Lambda's ephemeral storage (512 to 10240 there): a test that fills it fails." },
 	{ "local.image", HT_CT_STRING, NULL, "ht-build's default tag: `image.repository` with its tag (or `:latest`), else `latest`",
 	  0, 0, NULL, 1, OFF(image),
 	  "With `root` `image`: the image of `image.store` to run, a tag or a `sha256:` digest." },
+	{ "local.keep_runs", HT_CT_INT, "0", NULL, 0, 1000000, NULL, 0, OFF(keep_runs),
+	  "How many runs `ht-gc` keeps in the bucket directory, newest first; 0 keeps every run (`ht-gc --runs N` overrides it)." },
+	{ "local.writable_task", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(writable_task),
+	  "Make the project directory (`/var/task`) writable through an overlay private to each sandbox, discarded after it." },
+	{ "local.writable_root", HT_CT_BOOL, "false", NULL, 0, 0, NULL, 0, OFF(writable_root),
+	  "Make the whole root writable the same way (and the project)." },
+	{ "local.task_path", HT_CT_ENUM, "var-task", NULL, 0, 0, "var-task|same", 1, OFF(task_path),
+	  "With `root` `host`: `same` also binds the project at its own host path and makes that the working directory, for builds that bake absolute paths." },
+	{ "local.writable_via", HT_CT_ENUM, "auto", NULL, 0, 0, "auto|overlay|copy", 1, OFF(writable_via),
+	  "How the two keys above are done: `overlay` (required), `copy` (ht-runner copies the project into the sandbox's /tmp), or `auto` (the overlay where it works, else the copy, with a warning)." },
 	{ NULL, HT_CT_SECTION, NULL, NULL, 0, 0, NULL, 0, 0, NULL }
 };
 

@@ -15,7 +15,13 @@ struct ht_local_settings {
 	char *sandbox;     /* "auto" (default), "bwrap" or "none" */
 	char *bucket;      /* directory, default "<dir>/bucket" */
 	long memory_mb;    /* per sandbox; 0 for no limit */
+	long tmp_mb;       /* the size of a bwrap sandbox's /tmp (default 512) */
 	char *image;       /* root "image": a tag or digest of image.store; NULL: ht-build's default tag */
+	long keep_runs;    /* runs ht-gc keeps in the bucket directory; 0: all */
+	int writable_task; /* the project (/var/task) writable: an overlay private to each sandbox */
+	int writable_root; /* the whole root writable, likewise (implies writable_task) */
+	char *task_path;   /* "var-task" (default) or "same": also at its own host path */
+	char *writable_via; /* "auto" (default), "overlay" or "copy" */
 };
 
 extern const struct ht_config_schema ht_local_schema;

@@ -185,8 +185,8 @@ static int aws_command(int argc, char **argv)
 		rc = ht_ecr_get_authorization_token(&a, &x, &e);
 		if (rc == 0) {
 			/* The password is a secret: only its length. */
-			printf("username=%s\nendpoint=%s\npassword_length=%zu\n", x.username,
-			       x.endpoint ? x.endpoint : "", strlen(x.password));
+			printf("username=%s\nendpoint=%s\npassword_length=%zu\nexpires_ms=%lld\n", x.username,
+			       x.endpoint ? x.endpoint : "", strlen(x.password), (long long)x.expires_ms);
 			ht_ecr_auth_release(&x);
 		}
 	} else if (strcmp(cmd, "sts-session") == 0 && argc <= 1) {

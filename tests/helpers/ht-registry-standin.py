@@ -20,7 +20,9 @@ that follows a redirect anywhere gets a blob that checks out.
 
 Any other repository takes uploads (POST, PATCH, PUT ?digest=, manifests)
 and keeps them; the first PATCH of each blob to a repository whose name
-starts with "cutpatch" is read, then its answer is cut short.
+starts with "cutpatch" is read, then its answer is cut short; to one
+whose name starts with "forget", it gets 404 BLOB_UPLOAD_UNKNOWN, as from
+a registry that restarted and forgot its upload sessions.
 
 Each request appends "http METHOD PATH [range=N]" to LOG; each FTP
 connection "ftp connect" and each FTP command "ftp COMMAND".
@@ -179,6 +181,12 @@ class Registry(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if parts[1].startswith("forget") and key not in patched:
+            patched.add(key)
+            with lock:
+                uploads.pop(sid, None)
+            return self.send(404, b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown"}]}',
+                             "application/json")
         uploads[sid] += data
         self.send(202, headers=[("Location", "/v2/%s/blobs/uploads/%s" % (parts[1], sid))])
 

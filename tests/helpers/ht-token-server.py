@@ -8,7 +8,8 @@ answers a JWT signed RS256 (with `openssl dgst -sha256 -sign`) whose x5c
 header carries CERT, granting the actions asked for. With USER:PASSWORD,
 requests must carry those Basic credentials (403 otherwise); without, any
 request is served anonymously. Each request is logged to stdout as one line:
-"token SCOPES user=USER" or "refused ...".
+"token SCOPES user=USER" or "refused ...". HT_TOKEN_EXPIRES_IN (default
+300) is the expires_in it answers, as JSON text (a huge one, say).
 """
 import base64, json, os, secrets, subprocess, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,7 +64,8 @@ class Handler(BaseHTTPRequestHandler):
         tok = sign({"iss": issuer, "sub": user, "aud": service, "exp": now + 300, "nbf": now - 10,
                     "iat": now, "jti": secrets.token_hex(8), "access": access})
         print("token %s user=%s" % (" ".join(q.get("scope", [])), user), flush=True)
-        body = json.dumps({"token": tok, "expires_in": 300}).encode()
+        expires = os.environ.get("HT_TOKEN_EXPIRES_IN", "300")
+        body = ('{"token": %s, "expires_in": %s}' % (json.dumps(tok), expires)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

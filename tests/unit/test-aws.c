@@ -437,10 +437,11 @@ static void test_close(void)
 	p->fn_timeout_ms = p->client_timeout_ms = 1000;
 	p->function = ht_xstrdup("fn");
 	p->url = ht_xstrdup("file:///dev/null");
-	p->sig.region = "us-east-1";
-	p->sig.service = "lambda";
-	p->sig.access_key_id = "AKIDTEST";
-	p->sig.secret_access_key = "secret";
+	p->host = ht_xstrdup("localhost");
+	p->host_line = ht_xstrdup("Host: localhost");
+	p->canon_uri = ht_xstrdup("/dev/null");
+	ht_aws_signer_init(&p->signer, "us-east-1", "lambda");
+	ht_aws_signer_set_creds(&p->signer, "AKIDTEST", "secret", NULL);
 	p->m = ht_http_multi_new(4);
 	for (i = 0; i < 3; i++)
 		aws_invoke(p, "{}", 2, 1000, NULL);
@@ -452,6 +453,142 @@ static void test_close(void)
 	/* Under ASan a second free of one of them aborts here. */
 	aws_close(p);
 	ok(1, "close: each invocation freed once");
+}
+
+/*
+ * SigV4 as the Invoke fan-out signs it (sigv4.c, invoke.c's sign()): AWS's
+ * own "get-vanilla" example, and Invoke requests whose expected
+ * Authorization lines botocore 1.43's SigV4Auth computed for the same
+ * request, time and credentials. The key is kept per day: a request just
+ * after midnight UTC must be signed with the new day's key, and new
+ * credentials or another region must never reuse an old key.
+ */
+#define EX_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define AUTH_HDRS "SignedHeaders=content-type;host;x-amz-date;x-amz-invocation-type;x-amz-log-type"
+
+static void test_sigv4_vanilla(void)
+{
+	struct ht_aws_signer s;
+	struct ht_aws_sig_header h[] = { { "host", "example.amazonaws.com" } };
+	struct ht_aws_signed out;
+
+	ok(ht_aws_signer_init(&s, "us-east-1", "service") == 0, "sigv4: a signer");
+	ht_aws_signer_set_creds(&s, "AKIDEXAMPLE", EX_SECRET, NULL);
+	ok(ht_aws_sign(&s, 1440938160, "GET", "/", "", h, 1, NULL, 0, &out) == 0, "sigv4: get-vanilla signed");
+	is_str(out.date, "X-Amz-Date: 20150830T123600Z", "sigv4: get-vanilla's date line");
+	is_str(out.authorization, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+	       "aws4_request, SignedHeaders=host;x-amz-date, "
+	       "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+	       "sigv4: get-vanilla's signature (AWS's example)");
+	ht_aws_signer_set_creds(&s, NULL, NULL, NULL);
+	ok(ht_aws_sign(&s, 1440938160, "GET", "/", "", h, 1, NULL, 0, &out) < 0, "sigv4: no credentials, no signature");
+	ht_aws_signer_release(&s);
+}
+
+/* A provider as aws_open() leaves it for signing, at url in region. */
+static struct ht_provider *sign_provider(const char *url, const char *region)
+{
+	struct ht_provider *p = ht_xcalloc(1, sizeof(*p));
+
+	p->url = ht_xstrdup(url);
+	p->aws.creds.access_key_id = ht_xstrdup("AKIDEXAMPLE");
+	p->aws.creds.secret_access_key = ht_xstrdup(EX_SECRET);
+	if (url_parts(p) < 0 || ht_aws_signer_init(&p->signer, region, "lambda") < 0)
+		return NULL;
+	sig_update(p);
+	return p;
+}
+
+static void sign_provider_free(struct ht_provider *p)
+{
+	ht_aws_signer_release(&p->signer);
+	free_token_line(p);
+	ht_aws_creds_release(&p->aws.creds);
+	free(p->host);
+	free(p->host_line);
+	free(p->canon_uri);
+	free(p->url);
+	free(p);
+}
+
+static void test_sigv4_invoke(void)
+{
+	static const char url[] = "http://127.0.0.1:4567/2015-03-31/functions/fn/invocations";
+	static const char arn[] = "http://127.0.0.1:4567/2015-03-31/functions/"
+		"arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Afn/invocations";
+	static const char body[] = "{\"schema\":\"ht.test/1\",\"test_id\":\"t0\",\"attempt\":1}";
+	static const char cred[] = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/";
+	struct ht_provider *p = sign_provider(url, "us-east-1"), *q;
+	struct inv *v = ht_xcalloc(1, sizeof(*v) + sizeof(body));
+	char want[400];
+	int i;
+
+	if (!p) {
+		ok(0, "sigv4: a provider to sign with");
+		return;
+	}
+	memcpy(v->payload, body, sizeof(body));
+	v->len = sizeof(body) - 1;
+	is_str(p->host_line, "Host: 127.0.0.1:4567", "sigv4: Host is the URL's host and port");
+	is_str(p->canon_uri, "/2015-03-31/functions/fn/invocations", "sigv4: the canonical URI is the path");
+	q = sign_provider(arn, "us-east-1");
+	is_str(q ? q->canon_uri : "", arn + 21, "sigv4: a path with escapes is signed as sent (as libcurl signs it)");
+	if (q)
+		sign_provider_free(q);
+
+	ok(sign(p, v, 1440979199) == 0, "sigv4: 23:59:59 signed");
+	snprintf(want, sizeof(want), "%s20150830/us-east-1/lambda/aws4_request, " AUTH_HDRS ", Signature="
+		 "5da2eec41d574fa1ffa7a848c365290cefbf8b9931c3d182d93b58dceb6c2e50", cred);
+	is_str(v->sig.authorization, want, "sigv4: 23:59:59 as botocore signs it");
+	is_str(v->sig.date, "X-Amz-Date: 20150830T235959Z", "sigv4: its date line");
+	for (i = 0; v->headers[i]; i++)
+		;
+	is_int(i, 6, "sigv4: six header lines, no token");
+	is_str(v->headers[3], "Host: 127.0.0.1:4567", "sigv4: the Host line is sent");
+	is_str(v->headers[4], v->sig.date, "sigv4: the date line is sent");
+	is_str(v->headers[5], v->sig.authorization, "sigv4: the authorization line is sent");
+	ok(sign(p, v, 1440979199) == 0 && p->signer.derivations == 1, "sigv4: the same day: the key is kept");
+
+	/* After midnight UTC: the new day's key, not the cached one. */
+	ok(sign(p, v, 1440979201) == 0, "sigv4: 00:00:01 the next day signed");
+	snprintf(want, sizeof(want), "%s20150831/us-east-1/lambda/aws4_request, " AUTH_HDRS ", Signature="
+		 "a17ec522460fee5e56abe7c466244abb36d64f779658e941e777bc9422ee5586", cred);
+	is_str(v->sig.authorization, want, "sigv4: after midnight, the next day's key signs");
+	is_int(p->signer.derivations, 2, "sigv4: a key derived for the new day");
+
+	/* Renewed credentials with a token: a new key, the token signed. */
+	free(p->aws.creds.secret_access_key);
+	p->aws.creds.secret_access_key = ht_xstrdup(EX_SECRET);
+	p->aws.creds.session_token = ht_xstrdup("TOKEN/with+chars==");
+	sig_update(p);
+	ok(sign(p, v, 1440979201) == 0, "sigv4: with a session token signed");
+	snprintf(want, sizeof(want), "%s20150831/us-east-1/lambda/aws4_request, " AUTH_HDRS ";x-amz-security-token, "
+		 "Signature=1be7410c1666009f410cb20f2f2e333ca1cc7236f0d755bc8b71314a4c67c43d", cred);
+	is_str(v->sig.authorization, want, "sigv4: the token is signed as botocore signs it");
+	is_str(v->headers[6], "X-Amz-Security-Token: TOKEN/with+chars==", "sigv4: and sent");
+
+	/* Another secret the same day: the old day key must not be used. */
+	free(p->aws.creds.secret_access_key);
+	free(p->aws.creds.session_token);
+	p->aws.creds.secret_access_key = ht_xstrdup("another-secret");
+	p->aws.creds.session_token = NULL;
+	sig_update(p);
+	ok(sign(p, v, 1440979201) == 0, "sigv4: with a new secret signed");
+	snprintf(want, sizeof(want), "%s20150831/us-east-1/lambda/aws4_request, " AUTH_HDRS ", Signature="
+		 "e085c93cb700af7b4ce73637b5df3e472390e51d16c4eab5b168542de9ff7326", cred);
+	is_str(v->sig.authorization, want, "sigv4: new credentials: a new key");
+	ok(v->headers[6] == NULL, "sigv4: no token line once there is no token");
+
+	/* Two regions in one process: each its own key. */
+	q = sign_provider(url, "eu-west-1");
+	ok(q && sign(q, v, 1440979201) == 0, "sigv4: eu-west-1 signed");
+	snprintf(want, sizeof(want), "%s20150831/eu-west-1/lambda/aws4_request, " AUTH_HDRS ", Signature="
+		 "e49ac9865d27198bc3e0ed0753e82aa60241592b70d519edc728fcbcc30701d8", cred);
+	is_str(v->sig.authorization, want, "sigv4: eu-west-1's key");
+	if (q)
+		sign_provider_free(q);
+	free(v);
+	sign_provider_free(p);
 }
 
 int main(void)
@@ -473,6 +610,8 @@ int main(void)
 	test_xml();
 	test_errors();
 	test_close();
+	test_sigv4_vanilla();
+	test_sigv4_invoke();
 	cmd = ht_xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		perror("rm");

@@ -12,6 +12,8 @@
 #include "ht/jsonl.h"
 #include "ht/runner.h"
 #include "ht/util.h"
+#include "providers/aws/invoke-api.h"
+#include "providers/local/local.h"
 #include "runners/outcome.h"
 #include "tap.h"
 
@@ -118,8 +120,84 @@ static void test_jsonl_nul(void)
 	free(data);
 }
 
+/* 1 when s is valid UTF-8 without control characters. */
+static int clean_line(const char *s)
+{
+	size_t n = strlen(s), i = 0;
+
+	while (i < n) {
+		size_t k = ht_utf8_seq((const unsigned char *)s + i, n - i);
+
+		if (!k || (unsigned char)s[i] < 0x20)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* tests/fuzz/corpus/runtime-api/init-error: the message of a runner's
+ * error body was cut inside a UTF-8 sequence, or kept its newlines and
+ * bytes that are not UTF-8; in a record, json_string() refuses it and the
+ * result lost its message. */
+static void test_runtime_api_message(void)
+{
+	static const char body[] = "{\"errorType\":\"E\",\"errorMessage\":\"line 1\\nline 2\"}";
+	char small[14], msg[256];
+
+	local_api_error_message("\xc3\xa9\xc3\xa9", 4, "init error", small, sizeof(small));
+	ok(clean_line(small), "runtime-api: a message cut inside a sequence is valid UTF-8");
+	is_str(small, "init error: ?", "runtime-api: the cut sequence is one '?'");
+	local_api_error_message(body, strlen(body), "error", msg, sizeof(msg));
+	is_str(msg, "error: E: line 1 line 2", "runtime-api: the message is one line");
+	local_api_error_message("not json \xff\xfe\n", 12, "error", msg, sizeof(msg));
+	ok(clean_line(msg), "runtime-api: bytes that are not UTF-8 are replaced");
+}
+
+/* tests/fuzz/corpus/invoke-api/bad-name: a function name that is not
+ * printable ASCII (a %ff in the path) was echoed in JSON answers, where
+ * json_string() dropped it. */
+static void test_invoke_api_name(void)
+{
+	struct ht_lambda_req q;
+
+	is_int(ht_lambda_parse_request("/2015-03-31/functions/\xff\xfe/configuration/", "GET", NULL, NULL, &q),
+	       HT_LAMBDA_UNKNOWN, "invoke-api: a name that is not ASCII names no function");
+	is_int(ht_lambda_parse_request("/2015-03-31/functions/a b/invocations", "POST", NULL, NULL, &q),
+	       HT_LAMBDA_UNKNOWN, "invoke-api: nor one with a space");
+	is_int(ht_lambda_parse_request("/2015-03-31/functions/arn:aws:lambda:r:1:function:f:live/invocations",
+				       "POST", "RequestResponse", "f", &q),
+	       HT_LAMBDA_INVOKE, "invoke-api: an ARN with a qualifier is the function");
+	is_str(q.name, "arn:aws:lambda:r:1:function:f:live", "invoke-api: its name as written");
+}
+
+/* tests/fuzz/corpus/junit/finding-time-1e300: a testcase's time="1e300"
+ * was cast to an integer out of range (undefined; UBSan aborted). */
+static void test_junit_time(void)
+{
+	static const char *const times[] = { "1e300", "-1e300", "nan", "inf", "-1", "1.5" };
+	static const long long want[] = { 0, 0, 0, 0, 0, 1500 };
+	size_t i;
+
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char *xml = ht_xasprintf("<testsuite><testcase name=\"a\" time=\"%s\"/></testsuite>", times[i]);
+		struct ht_junit j;
+		char err[128];
+
+		ht_junit_init(&j);
+		j.want_cases = 1;
+		is_int(ht_junit_parse(&j, xml, strlen(xml), err, sizeof(err)), 0, "junit: a time parses");
+		is_int(json_integer_value(json_object_get(json_array_get(j.cases, 0), "time_ms")), want[i],
+		       "junit: its time_ms");
+		ht_junit_release(&j);
+		free(xml);
+	}
+}
+
 int main(void)
 {
+	test_junit_time();
+	test_runtime_api_message();
+	test_invoke_api_name();
 	test_tap_skip_twice();
 	test_locate_nul();
 	test_jsonl_nul();

@@ -220,7 +220,26 @@ static void test_which(void)
 
 static void test_mkdir(void)
 {
+	char dir[] = "/tmp/test-util.XXXXXX";
+	char *deep, *file, *under, *slashes;
+	struct stat st;
+
 	ok(ht_mkdir_p("", 0755) < 0, "mkdir_p: an empty path fails (and reads nothing past it)");
+	if (!ok(mkdtemp(dir) != NULL, "mkdir_p: a scratch directory"))
+		return;
+	deep = ht_xasprintf("%s/a/b/c/d", dir);
+	ok(ht_mkdir_p(deep, 0755) == 0 && stat(deep, &st) == 0 && S_ISDIR(st.st_mode),
+	   "mkdir_p: four missing levels made");
+	ok(ht_mkdir_p(deep, 0755) == 0, "mkdir_p: an existing directory is fine");
+	slashes = ht_xasprintf("%s/a/e/f//", dir);
+	ok(ht_mkdir_p(slashes, 0755) == 0, "mkdir_p: trailing slashes");
+	file = ht_xasprintf("%s/a/file", dir);
+	ht_write_file_atomic(file, "x", 1, 0644);
+	under = ht_xasprintf("%s/a/file/g/h", dir);
+	ok(ht_mkdir_p(under, 0755) < 0 && stat(under, &st) < 0, "mkdir_p: under a file it fails");
+	ok(ht_mkdir_p(file, 0755) < 0, "mkdir_p: a file is not a directory");
+	ht_remove_tree(dir);
+	free(deep), free(file), free(under), free(slashes);
 }
 
 int main(void)

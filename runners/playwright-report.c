@@ -108,6 +108,7 @@ struct pwcase {
 	int64_t duration_ms;
 	json_t *errors, *tries, *attachments; /* owned */
 	struct ht_buf text;   /* errors and output, for output_tail */
+	int not_run;          /* in a batch: the deadline came before it ran */
 };
 
 static const char *map_status(const char *s)
@@ -243,8 +244,11 @@ static void gather(struct pwcase *c, const char *out_dir, const char *prefix)
 }
 
 /* Judges c from its test in the report (Playwright's verdict over its
- * tries); a try that timed out or was interrupted last is never a pass. */
-static void judge_case(struct pwcase *c, int timed_out)
+ * tries); a try that timed out or was interrupted last is never a pass, and
+ * neither is a test that hypertest's deadline stopped before it ran (the
+ * report says "skipped" of a test that did not run, with no skip of its
+ * own to say why). */
+static void judge_case(struct pwcase *c, int timed_out, int64_t limit_ms, int batch)
 {
 	json_t *results = json_object_get(c->test, "results");
 	json_t *last = json_array_get(results, json_array_size(results) ? json_array_size(results) - 1 : 0);
@@ -257,7 +261,15 @@ static void judge_case(struct pwcase *c, int timed_out)
 	json_array_foreach(c->tries, i, t)
 		if (json_object_get(t, "message") && strcmp(ht_json_str(t, "status", ""), "passed"))
 			e0 = t;
-	if (!last || !json_array_size(results)) {
+	if (timed_out && (!last || !json_array_size(results) || !strcmp(st, "skipped")) &&
+	    !annotation(c->test, last, "skip") && !annotation(c->test, last, "fixme")) {
+		/* In a batch another test had the time: this one is run again. */
+		c->status = batch ? "error" : "timed_out";
+		c->not_run = batch;
+		c->message = ht_xasprintf(batch ? "not run: the batch's deadline (%.1f s) came before playwright ran it"
+						: "timed out after %.1f s, before playwright ran it",
+					  (double)limit_ms / 1000.0);
+	} else if (!last || !json_array_size(results)) {
 		why = annotation(c->test, NULL, "skip");
 		if (!why)
 			why = annotation(c->test, NULL, "fixme");
@@ -392,7 +404,7 @@ void ht_pw_judge(json_t *run, const char *report_path, const char *out_dir, cons
 
 		if (c->test) {
 			gather(c, out_dir, prefix);
-			judge_case(c, timed_out);
+			judge_case(c, timed_out, limit_ms, json_is_true(json_object_get(run, "batch")));
 		} else if (stopped) {
 			c->status = "interrupted";
 			c->message = ht_xstrdup("interrupted: the runner was told to stop");
@@ -473,6 +485,10 @@ void ht_pw_judge(json_t *run, const char *report_path, const char *out_dir, cons
 				ht_json_set_str(o, "outcome", cs[i].outcome);
 			ht_json_set_int(o, "duration_ms", cs[i].duration_ms);
 			ht_json_set_str(o, "message", m);
+			if (cs[i].not_run) {
+				json_object_set_new(o, "not_run", json_true());
+				json_object_set_new(o, "error", json_pack("{s:s,s:s}", "code", "not_run", "message", m));
+			}
 			used += strlen(cs[i].line) + strlen(id) + strlen(m) + 100;
 			if (cs[i].test && strcmp(cs[i].status, "passed") && cs[i].text.len && used < CASES_BUDGET / 2) {
 				json_t *tail = tail_of(&cs[i].text);

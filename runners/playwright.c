@@ -654,6 +654,7 @@ static int pw_merge(json_t *members, json_t **out, json_t **counts)
 	if (!*out)
 		return 1;
 	json_object_set_new(*out, "group", json_true());
+	json_object_set_new(*out, "batch", json_true());
 	return 0;
 }
 

@@ -93,6 +93,45 @@ test_expect_success 'hypertest'"'"'s deadline stops Playwright: timed_out' '
 	test_jq ".status == \"timed_out\" and (.ok | not)" res.json
 '
 
+# Seen in CI: SIGINT came after Playwright had chosen the test but before a
+# worker ran it; its report said "skipped" (no result, or a skipped one)
+# of a test that did not run. fake-pw.sh plays that Playwright.
+test_expect_success 'the deadline before Playwright ran the test: timed_out, not skipped' '
+	printf "[p] \342\200\272 o.spec.js \342\200\272 passes\n" >tl &&
+	PLAYWRIGHT_JSON_OUTPUT_NAME=$PWD/real.json node node_modules/@playwright/test/cli.js test \
+		--workers=1 --reporter=json --test-list tl >/dev/null &&
+	test_jq "[.suites[].specs[].tests[]] | length == 1 and .[0].status == \"expected\"" real.json &&
+	jq ".suites[].specs[].tests[] |= (.status = \"skipped\" | .results = [])" real.json >none.json &&
+	jq ".suites[].specs[].tests[] |= (.status = \"skipped\" | .results = [{status: \"skipped\", annotations: []}])" \
+		real.json >skip.json &&
+	cat >fake-pw.sh <<-\S &&
+	trap "cp \"\$1\" \"\$PLAYWRIGHT_JSON_OUTPUT_NAME\"; exit 130" INT
+	echo "Running 1 test using 1 worker"
+	while :; do sleep 0.1; done
+	S
+	for r in none skip; do
+		once "[p] › o.spec.js › passes" ".timeout_s = 1 | .run.argv = [\"sh\", \"fake-pw.sh\", \"$r.json\"]" &&
+		test_jq ".status == \"timed_out\" and (.ok | not) and (.message | contains(\"before playwright ran it\"))" res.json ||
+		return 1
+	done
+'
+
+test_expect_success 'in a batch, the test the deadline stopped timed out and the one after it was not run' '
+	printf "[p] \342\200\272 o.spec.js \342\200\272 %s\n" passes fails >tl2 &&
+	PLAYWRIGHT_JSON_OUTPUT_NAME=$PWD/real2.json node node_modules/@playwright/test/cli.js test \
+		--workers=1 --reporter=json --test-list tl2 >/dev/null; test $? = 1 &&
+	jq "(.suites[].specs[] | select(.title == \"passes\") | .tests[]) |= (.status = \"skipped\" | .results[0].status = \"interrupted\")
+		| (.suites[].specs[] | select(.title == \"fails\") | .tests[]) |= (.status = \"skipped\" | .results = [])" \
+		real2.json >batch.json &&
+	jq -c ".timeout_s = 1 | .run.argv = [\"sh\", \"fake-pw.sh\", \"batch.json\"] | .run.tests += [\"[p] › o.spec.js › fails\"]
+		| .run.group = true | .run.batch = true" ev.json >evb.json &&
+	test_expect_code 1 ht-runner --once evb.json >res.json &&
+	test_jq ".status == \"error\" and (.cases | length) == 2" res.json &&
+	test_jq ".cases[0].status == \"timed_out\" and (.cases[0].not_run | not)" res.json &&
+	test_jq ".cases[1].status == \"error\" and .cases[1].not_run and .cases[1].error.code == \"not_run\"
+		and (.cases[1].message | startswith(\"not run: the batch\"))" res.json
+'
+
 test_expect_success 'titles that are prefixes of each other and one title in two describes: each runs alone' '
 	for t in "count" "b › same"; do
 		once "[p] › sel.spec.js › $t" &&

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/playwright.sh: examples/playwright (34 tests, two projects) at
-# concurrency 4 on the local provider, one invocation per test, against
+# concurrency 4 on the local provider, one record per test, against
 # `playwright test --workers 4` on the same machine, rounds interleaved
 # (playwright, hypertest, playwright, ...) so the machine's load falls on
 # both alike. Prints each wall time (median of the rounds), hypertest's
@@ -10,15 +10,16 @@
 #
 #   HT_BIN=bin sh bench/playwright.sh [ROUNDS]       (default 2)
 #   GRANULARITY=file sh bench/playwright.sh         one invocation per file
-#   BATCH_MS=60000 sh bench/playwright.sh           one record per test, batched
-#                                                   (batch_target_ms; docs/scheduling.md)
+#   BATCH_MS=0 sh bench/playwright.sh               one invocation per test (no batches;
+#                                                   the default batches: batch_target_ms
+#                                                   60000, docs/scheduling.md)
 #
 # Needs node 20 or later, Debian's chromium and examples/playwright's
 # node_modules (scripts/install-deps). Run it niced on a shared machine.
 set -eu
 ROUNDS=${1:-2}
 GRANULARITY=${GRANULARITY:-test}
-BATCH_MS=${BATCH_MS:-0}
+BATCH_MS=${BATCH_MS:-}
 here=$(cd "$(dirname "$0")" && pwd)
 : "${HT_BIN:=$here/../bin}"
 HT_BIN=$(cd "$HT_BIN" && pwd)
@@ -41,7 +42,7 @@ one() {
   case $1 in
     playwright) node $cli test --workers 4 --reporter=dot --output "$dir/pw-out" >/dev/null 2>&1 || true ;;
     hypertest) ht-plan -q --set dir="$dir/state" --set runner.granularity="$GRANULARITY" \
-         --set batch_target_ms="$BATCH_MS" --set concurrency=4 -o "$dir/plan.jsonl" &&
+         ${BATCH_MS:+--set batch_target_ms="$BATCH_MS"} --set concurrency=4 -o "$dir/plan.jsonl" &&
        { ht-invoke -q -j 4 --set dir="$dir/state" "$dir/plan.jsonl" >"$dir/results.jsonl" || true; } ;;
   esac
   secs "$t"
@@ -56,7 +57,7 @@ while [ $r -lt "$ROUNDS" ]; do
 done
 pw=$(median <"$dir/playwright") ht=$(median <"$dir/hypertest")
 n=$(wc -l <"$dir/plan.jsonl")
-echo "examples/playwright, $n invocations ($GRANULARITY, batch_target_ms $BATCH_MS), concurrency 4, median of $ROUNDS rounds:"
+echo "examples/playwright, $n invocations ($GRANULARITY, batch_target_ms ${BATCH_MS:-the default}), concurrency 4, median of $ROUNDS rounds:"
 echo "  playwright test --workers 4   ${pw} s   (rounds: $(tr '\n' ' ' <"$dir/playwright"))"
 echo "  hypertest, local provider     ${ht} s   (rounds: $(tr '\n' ' ' <"$dir/hypertest"))"
 awk -v a="$ht" -v b="$pw" 'BEGIN { printf "  ratio %.2fx (target: at most 1.5x)\n", a / b }'

@@ -27,4 +27,10 @@ const struct ht_config_schema ht_playwright_schema = {
 	.select = "runner.name",
 	.keys = keys,
 	.size = sizeof(struct ht_playwright_settings),
+	/* Each run starts Node, Playwright's CLI, a worker and the browser
+	 * (3 s and more): tests share a run up to a minute of work, 20 at
+	 * most, so a first run of unknown tests does not make one long
+	 * batch (docs/runner-playwright.md#what-it-costs). */
+	.batch_target_ms = 60000,
+	.batch_max_tests = 20,
 };

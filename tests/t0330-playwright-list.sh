@@ -28,8 +28,12 @@ cat >tests/only-one.spec.js <<'J'
 const { test } = require('@playwright/test');
 test('just here', () => {});
 J
+# One record per test here (batching off); the default's batches below.
 cat >hypertest.json <<'J'
-{"runner": {"name": "playwright"}, "timeout_s": 60}
+{"runner": {"name": "playwright"}, "timeout_s": 60, "batch_target_ms": 0}
+J
+cat >batched.json <<'J'
+{"runner": {"name": "playwright"}, "timeout_s": 60, "concurrency": 2}
 J
 
 test_expect_success 'one test per project, file and title path, named by its test-list line' '
@@ -56,6 +60,24 @@ test_expect_success 'one test per project, file and title path, named by its tes
 		and .run.argv[0:3] == [\"node\", \"node_modules/@playwright/test/cli.js\", \"test\"]" plan.jsonl &&
 	test_jq -s "map(.test_id) | unique | length == 11" plan.jsonl &&
 	test -z "$(find . -name test-results)"
+'
+
+test_expect_success 'by default, tests share a Playwright run: a batch per slot, 20 at most, each test a member' '
+	ht-plan -c batched.json >b.jsonl &&
+	test_jq -s "length == 2 and all(.batch | length >= 1) and (map(.batch | length) | add) == 11" b.jsonl &&
+	jq -r ".batch[].name" b.jsonl | sort >bnames && sort expect >sorted && test_cmp sorted bnames &&
+	ht-plan -c batched.json --set concurrency=1 >b1.jsonl &&
+	test_jq -s "length == 1 and (.[0].batch | length) == 11" b1.jsonl &&
+	ht-plan -c batched.json --set concurrency=20 >b20.jsonl &&
+	test_jq -s "length == 11 and all(has(\"batch\") | not)" b20.jsonl
+'
+
+test_expect_success 'by default a batch holds 20 tests at most (a first run: no durations)' '
+	mkdir -p ../many/tests && cp playwright.config.js batched.json ../many/ && ln -s "$PW_EXAMPLE/node_modules" ../many/node_modules &&
+	{ echo "const { test } = require(\"@playwright/test\");" &&
+	  for i in $(seq 1 25); do echo "test(\"t$i\", () => {});"; done; } >../many/tests/only-one.spec.js &&
+	(cd ../many && ht-plan -c batched.json --set concurrency=1 >b.jsonl) &&
+	test_jq -s "map(.batch | length) | (add == 25 and max <= 20 and length == 2)" ../many/b.jsonl
 '
 
 test_expect_success 'runner.args reach the listing and the run (--project)' '

@@ -38,7 +38,7 @@ test.describe('a', () => { test('same', () => { console.log('ran: a same'); }); 
 test.describe('b', () => { test('same', () => { console.log('ran: b same'); }); });
 J
 cat >hypertest.json <<'J'
-{"runner": {"name": "playwright"}, "timeout_s": 60}
+{"runner": {"name": "playwright"}, "timeout_s": 60, "batch_target_ms": 0}
 J
 
 # once NAME [JQ]: runs the planned test NAME (with JQ applied to its

@@ -13,7 +13,7 @@ cd ex
 sel='^\[desktop\] › counter\.spec\.js'
 
 test_expect_success 'the counter tests, alone and packed: the same test ids' '
-  ht-plan --grep "$sel" >alone.jsonl &&
+  ht-plan --grep "$sel" --set batch_target_ms=0 >alone.jsonl &&
   n=$(wc -l <alone.jsonl) && test "$n" -ge 3 &&
   ht-plan --grep "$sel" --set batch_target_ms=600000 --set batch_max_tests=50 --set concurrency=1 >plan.jsonl &&
   test_jq -s "length == 1 and (.[0].batch | length) == $n" plan.jsonl &&

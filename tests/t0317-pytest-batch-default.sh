@@ -20,15 +20,16 @@ JSON
 # members FILE: how many node ids the plan runs, over all its invocations.
 members() { jq -s "map(.batch // [.] | .[] | .run.nodeids | length) | add" "$1"; }
 
-test_expect_success 'the default: batch_target_ms 2000 with pytest, 0 with the command runner' '
+test_expect_success 'the default: batch_target_ms 2000 with pytest, 60000 (20 tests) with playwright, 0 with the command runner' '
 	ht-doctor --print-config >cfg.json &&
 	test_jq ".batch_target_ms == 2000 and .batch_max_tests == 200" cfg.json &&
 	ht-doctor --print-config --set runner.name=command --set runner.run=true >cmd.json &&
 	test_jq ".batch_target_ms == 0" cmd.json &&
 	ht-doctor --print-config --set runner.name=playwright >pw.json &&
-	test_jq ".batch_target_ms == 0" pw.json &&
+	test_jq ".batch_target_ms == 60000 and .batch_max_tests == 20" pw.json &&
 	ht-doctor --print-schema >schema.jsonl &&
-	test_jq -s "any(.[]; .key == \"batch_target_ms\" and .default_doc == \"\`2000\` with \`pytest\`, else \`0\` (off)\")" schema.jsonl
+	test_jq -s "any(.[]; .key == \"batch_target_ms\" and .default_doc == \"\`2000\` with \`pytest\`, \`60000\` with \`playwright\`, else \`0\` (off)\")" schema.jsonl &&
+	test_jq -s "any(.[]; .key == \"batch_max_tests\" and .default_doc == \"\`20\` with \`playwright\`, else \`200\`\")" schema.jsonl
 '
 
 test_expect_success 'concurrency 2, no history: 500 node ids in 4 pytest processes, 2 a slot' '

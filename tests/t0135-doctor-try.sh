@@ -42,4 +42,16 @@ test_expect_success 'an unknown name: 66, with the names that hold it' '
   test_grep "no test is named '\''good'\''" err && test_grep "^  t/good.sh$" err
 '
 
+test_expect_success 'a test of a runner that batches by default (pytest) is tried alone' '
+  /usr/bin/python3 -c "import pytest" 2>/dev/null || { echo "no /usr/bin/python3 with pytest: skipped"; exit 0; }
+  mkdir -p ../py/tests && cd ../py &&
+  printf "def test_one():\n    print(\"one ran\")\n\ndef test_two():\n    assert False, \"two fails\"\n" >tests/test_a.py &&
+  printf "{\"concurrency\":1,\"local\":{\"sandbox\":\"none\"},\"runner\":{\"name\":\"pytest\",\"python\":\"/usr/bin/python3\"}}\n" >hypertest.json &&
+  ht-plan -q | jq -s -e "length == 1 and (.[0].batch | length) == 2" >/dev/null &&
+  ht-doctor --try tests/test_a.py::test_one >out &&
+  test_grep "^trying tests/test_a.py::test_one (" out && test_grep "^outcome: passed" out &&
+  test_must_fail 1 ht-doctor --try tests/test_a.py::test_two >out &&
+  test_grep "^outcome: failed" out && test_grep "two fails" out
+'
+
 test_done

@@ -414,7 +414,7 @@ static void show_bucket_file(const struct ht_config *cfg, const char *key, const
 static int try_test(const char *name)
 {
 	char run_id[48], rnd[HT_UUID_LEN + 1], *plan_out = NULL, **argv, tmpl[] = "/tmp/ht-try.XXXXXX";
-	const char *extra[4];
+	const char *extra[6];
 	struct ht_proc p;
 	struct ht_config cfg;
 	json_t *chosen = NULL, *res = NULL;
@@ -430,7 +430,11 @@ static int try_test(const char *name)
 	extra[0] = "-q";
 	extra[1] = "--run-id";
 	extra[2] = run_id;
-	extra[3] = NULL;
+	/* One test per record, even where the runner batches by default
+	 * (pytest, playwright): the test is tried alone. */
+	extra[3] = "--set";
+	extra[4] = "batch_target_ms=0";
+	extra[5] = NULL;
 
 	/* The plan, as ht-plan makes it; the test by its name or test_id. */
 	argv = tool_argv("ht-plan", extra);

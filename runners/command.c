@@ -202,56 +202,14 @@ static char *file_tail(int fd, size_t max)
 	return buf;
 }
 
-/*
- * The last non-blank line of the file at path (its last 4 KiB looked at),
- * cleaned to valid UTF-8 and at most 300 bytes; new string, or NULL when
- * there is none. A failing test usually says why on its last line.
- */
-static char *last_line(const char *path)
-{
-	char *buf, *end, *start, *line;
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	off_t size, from;
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	size = lseek(fd, 0, SEEK_END);
-	from = size > 4096 ? size - 4096 : 0;
-	buf = ht_xmalloc(4097);
-	n = pread(fd, buf, 4096, from);
-	close(fd);
-	if (n <= 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	end = buf + strlen(buf);
-	while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	if (end == buf) {
-		free(buf);
-		return NULL;
-	}
-	start = end;
-	while (start > buf && start[-1] != '\n')
-		start--;
-	if (end - start > 300)
-		start = end - 300;
-	line = ht_xstrdup(start);
-	free(buf);
-	ht_utf8_clean(line, strlen(line), 1);
-	return line;
-}
-
 /* Sets "WHAT: LAST LINE" as res's message, the last line of stderr (else
  * stdout, unless it is TAP) telling a person why the test failed. */
 static void set_failure_message(struct ht_run_result *res, const struct ht_run_ctx *ctx, const char *what, int tap_stdout)
 {
-	char *line = last_line(ctx->stderr_path);
+	char *line = ht_runner_last_line(ctx->stderr_path);
 
 	if (!line && !tap_stdout)
-		line = last_line(ctx->stdout_path);
+		line = ht_runner_last_line(ctx->stdout_path);
 	if (line)
 		ht_run_result_set_message(res, "%s: %s", what, line);
 	else

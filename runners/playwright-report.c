@@ -338,23 +338,14 @@ static void match_suite(struct pwcase *cs, size_t n, json_t *s, json_t *titles, 
 		json_array_remove(titles, json_array_size(titles) - 1);
 }
 
-/* The last line of the file at path that is not empty: new string. */
+/* The last line of the file at path that is not empty, without ANSI
+ * escapes: new string, "" when none. */
 static char *last_line(const char *path)
 {
-	char *text = NULL, *clean, *end, *l;
-	size_t len = 0;
+	char *l = ht_runner_last_line(path), *clean = ht_pw_strip_ansi(l ? l : "");
 
-	if (ht_read_file(path, 16u * 1024 * 1024, &text, &len) < 0)
-		return ht_xstrdup("");
-	clean = ht_pw_strip_ansi(text);
-	free(text);
-	end = clean + strlen(clean);
-	while (end > clean && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
-		*--end = '\0';
-	l = strrchr(clean, '\n');
-	l = ht_xstrdup(l ? l + 1 : clean);
-	free(clean);
-	return l;
+	free(l);
+	return clean;
 }
 
 /* A new JSON string: the last CASE_TAIL_MAX bytes of b. */

@@ -436,25 +436,6 @@ static int pw_plan(const struct ht_config *c, const struct ht_test_entry *t, con
 	return 0;
 }
 
-static int strings_ok(json_t *a, const char *what, char *err, size_t errlen)
-{
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) == 0) {
-		snprintf(err, errlen, "\"run.%s\" is not a non-empty array of strings", what);
-		return -1;
-	}
-	for (i = 0; i < json_array_size(a); i++) {
-		const char *s = json_string_value(json_array_get(a, i));
-
-		if (!s || strchr(s, '\n')) {
-			snprintf(err, errlen, "\"run.%s\"[%zu] is not a string of one line", what, i);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int pw_check(json_t *run, char *err, size_t errlen)
 {
 	if (!json_is_object(run)) {
@@ -465,9 +446,9 @@ static int pw_check(json_t *run, char *err, size_t errlen)
 		snprintf(err, errlen, "\"run.browser\" is not a string");
 		return -1;
 	}
-	if (strings_ok(json_object_get(run, "argv"), "argv", err, errlen) < 0)
+	if (ht_runner_check_strings(json_object_get(run, "argv"), "argv", 1, err, errlen) < 0)
 		return -1;
-	return strings_ok(json_object_get(run, "tests"), "tests", err, errlen);
+	return ht_runner_check_strings(json_object_get(run, "tests"), "tests", 1, err, errlen);
 }
 
 /* --- running --------------------------------------------------------------- */

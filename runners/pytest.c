@@ -304,32 +304,15 @@ static int pytest_plan(const struct ht_config *c, const struct ht_test_entry *t,
 	return 0;
 }
 
-static int strings_ok(json_t *a, const char *what, char *err, size_t errlen)
-{
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) == 0) {
-		snprintf(err, errlen, "\"run.%s\" is not a non-empty array of strings", what);
-		return -1;
-	}
-	for (i = 0; i < json_array_size(a); i++) {
-		if (!json_is_string(json_array_get(a, i))) {
-			snprintf(err, errlen, "\"run.%s\"[%zu] is not a string", what, i);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int pytest_check(json_t *run, char *err, size_t errlen)
 {
 	if (!json_is_object(run)) {
 		snprintf(err, errlen, "no \"run\" object");
 		return -1;
 	}
-	if (strings_ok(json_object_get(run, "argv"), "argv", err, errlen) < 0)
+	if (ht_runner_check_strings(json_object_get(run, "argv"), "argv", 0, err, errlen) < 0)
 		return -1;
-	return strings_ok(json_object_get(run, "nodeids"), "nodeids", err, errlen);
+	return ht_runner_check_strings(json_object_get(run, "nodeids"), "nodeids", 0, err, errlen);
 }
 
 /* --- judging --------------------------------------------------------------- */

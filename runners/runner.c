@@ -351,6 +351,62 @@ void ht_run_result_readonly_hint(struct ht_run_result *res, const char *stdout_p
 	}
 }
 
+char *ht_runner_last_line(const char *path)
+{
+	char *buf, *end, *start, *line;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	off_t size, from;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	size = lseek(fd, 0, SEEK_END);
+	from = size > 4096 ? size - 4096 : 0;
+	buf = ht_xmalloc(4097);
+	n = pread(fd, buf, 4096, from);
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	end = buf + strlen(buf);
+	while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (end == buf) {
+		free(buf);
+		return NULL;
+	}
+	start = end;
+	while (start > buf && start[-1] != '\n')
+		start--;
+	if (end - start > 300)
+		start = end - 300;
+	line = ht_xstrdup(start);
+	free(buf);
+	ht_utf8_clean(line, strlen(line), 1);
+	return line;
+}
+
+int ht_runner_check_strings(json_t *a, const char *what, int one_line, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		snprintf(err, errlen, "\"run.%s\" is not a non-empty array of strings", what);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *v = json_string_value(json_array_get(a, i));
+
+		if (!v || (one_line && strchr(v, '\n'))) {
+			snprintf(err, errlen, "\"run.%s\"[%zu] is not a string%s", what, i, one_line ? " of one line" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 char *ht_runner_which(char *const *envp, const char *prog)
 {
 	size_t i;

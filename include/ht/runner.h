@@ -126,6 +126,18 @@ char **ht_runner_list_env(const struct ht_config *c);
  * NULL when no directory has it.
  */
 char *ht_runner_which(char *const *envp, const char *prog);
+/*
+ * The last non-blank line of the file at path (its last 4 KiB looked at),
+ * cleaned to valid UTF-8 and at most 300 bytes; new string, or NULL when
+ * there is none (or no file). A failing test usually says why on its last
+ * line.
+ */
+char *ht_runner_last_line(const char *path);
+/*
+ * For a plugin's check op: 0 when a is a non-empty array of strings (each
+ * of one line when one_line), else -1 with "run.WHAT ..." in err.
+ */
+int ht_runner_check_strings(json_t *a, const char *what, int one_line, char *err, size_t errlen);
 
 /*
  * When the test failed or errored and its stdout or stderr (the last
